@@ -1,0 +1,90 @@
+"""Base API views, the JWT endpoints and /healthz."""
+import logging
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import exceptions, serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+from homelab import errors
+
+logger = logging.getLogger("homelab.health")
+
+
+class HomelabAPIView(APIView):
+    """Base of every API view; subclasses in each app name their error dialect."""
+
+    error_dialect = errors.DETAIL
+
+
+class NotFoundView(HomelabAPIView):
+    """The last route of each mount: unknown URLs answer 404 in the mount's dialect."""
+
+    schema = None
+
+    def _not_found(self, request, *args, **kwargs):
+        raise exceptions.NotFound()
+
+    get = post = put = patch = delete = head = options = _not_found
+
+
+def not_found_view(base: type[HomelabAPIView]):
+    """A catch-all view in the dialect of ``base``."""
+    return type(f"{base.__name__}NotFound", (NotFoundView, base), {}).as_view()
+
+
+class LoginRateThrottle(SimpleRateThrottle):
+    """Login attempts per client IP (JWT_LOGIN_RATE)."""
+
+    scope = "jwt_login"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class TokenObtainView(TokenObtainPairView):
+    throttle_classes = [LoginRateThrottle]
+    error_dialect = errors.DETAIL
+
+
+class TokenRefreshAPIView(TokenRefreshView):
+    error_dialect = errors.DETAIL
+
+
+class HealthView(HomelabAPIView):
+    """The whole stack: database, Redis and a live Celery worker (a ping answered within 2 s)."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "Health",
+                {
+                    "status": serializers.CharField(),
+                    "database": serializers.CharField(),
+                    "redis": serializers.CharField(),
+                    "worker": serializers.CharField(),
+                },
+            ),
+            503: inline_serializer(
+                "HealthDown",
+                {
+                    "status": serializers.CharField(),
+                    "database": serializers.CharField(),
+                    "redis": serializers.CharField(),
+                    "worker": serializers.CharField(),
+                },
+            ),
+        },
+        auth=[],
+    )
+    def get(self, request):
+        from homelab.health import check_all
+
+        result = check_all()
+        return Response(result, status=200 if result["status"] == "ok" else 503)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class HomelabConfig(AppConfig):
+    name = "homelab"
+    verbose_name = "homelab"

@@ -1,0 +1,60 @@
+"""A logging filter that masks secrets: known values and anything that looks like a credential."""
+import logging
+import re
+import threading
+
+MASK = "****"
+_known: set[str] = set()
+_known_lock = threading.Lock()
+_MAX_KNOWN = 10000
+_MIN_SECRET_LEN = 6
+
+_PATTERNS = [
+    # Authorization: Bearer xxx / Basic xxx / MediaBrowser Token="..."
+    re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?(?:bearer|basic|token|mediabrowser)?\s*)[^\s'\",}]+"),
+    # key=value and "key": "value" for names that hold secrets
+    re.compile(
+        r"(?i)(\b(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access|refresh|x-plex-token|x-emby-token"
+        r"|x-api-key|x-auth-token|sessionid|sid|cookie)['\"]?\s*[:=]\s*['\"]?)([^\s'\"&,}]+)"
+    ),
+    # Fernet ciphertext
+    re.compile(r"()gAAAAA[0-9A-Za-z_\-=]{20,}"),
+]
+
+
+def register_secret(value: str) -> None:
+    if value and len(value) >= _MIN_SECRET_LEN:
+        with _known_lock:
+            if len(_known) >= _MAX_KNOWN:
+                _known.clear()
+            _known.add(value)
+
+
+def mask(text: str) -> str:
+    for secret in sorted(_known, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, MASK)
+    for pattern in _PATTERNS:
+        text = pattern.sub(lambda m: m.group(1) + MASK, text)
+    return text
+
+
+class MaskSecretsFilter(logging.Filter):
+    """Rewrites the record's message with secrets masked. A record logged with
+    ``extra={"unmasked": True}`` passes untouched (used once, to print the generated web token)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "unmasked", False):
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: leave it to the handler to report
+            return True
+        masked = mask(message)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask(record.exc_text)
+        if masked != message or record.args:
+            record.msg, record.args = masked, None
+        return True

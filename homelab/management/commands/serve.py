@@ -1,0 +1,123 @@
+"""`make run`: the whole stack in the foreground until Ctrl-C or SIGTERM.
+
+Starts the embedded Redis (when REDIS_URL is unset), migrates, creates the admin user from
+HOMELAB_ADMIN_USER / HOMELAB_ADMIN_PASSWORD, then runs the web server (uvicorn, ASGI), one Celery worker
+and Celery beat as child processes. When any child exits, or on SIGINT/SIGTERM, it stops them all.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from homelab import embedded
+from homelab.crypto import DecryptionError
+from homelab.fields import check_decryptable
+from homelab.webtoken import get_web_token
+
+STOP_TIMEOUT = 15.0
+
+
+class Command(BaseCommand):
+    help = "Run the web server, a Celery worker and Celery beat (and the embedded Redis) in the foreground."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--no-worker", action="store_true", help="Do not start a Celery worker.")
+        parser.add_argument("--no-beat", action="store_true", help="Do not start Celery beat.")
+
+    def handle(self, *args, host, port, no_worker=False, no_beat=False, **options):
+        self.children: list[tuple[str, subprocess.Popen]] = []
+        self.stopping = False
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
+        redis_proc = None
+        code = 0
+        try:
+            if settings.EMBEDDED_REDIS:
+                redis_proc = embedded.start(settings.DATA_DIR)
+                self.log(f"Embedded Redis on {settings.REDIS_SOCKET}")
+            self.prepare()
+            python = sys.executable
+            web = [python, "-m", "uvicorn", "homelab.asgi:application", "--host", host, "--port", str(port),
+                   "--lifespan", "off", "--timeout-graceful-shutdown", "10"]
+            self.spawn("web", web)
+            if not no_worker:
+                self.spawn("worker", [python, "-m", "celery", "-A", "homelab", "worker", "--loglevel", settings.LOG_LEVEL,
+                                      "--concurrency", str(settings.CELERY_WORKER_CONCURRENCY),
+                                      "--hostname", f"homelab-{port}@%h"])
+            if not no_beat:
+                self.spawn("beat", [python, "-m", "celery", "-A", "homelab", "beat", "--loglevel", settings.LOG_LEVEL,
+                                    "--pidfile", "", "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"])
+            self.log(f"homelab is up on http://{host}:{port}/ (admin /admin/, API docs /api/docs/, health /healthz)")
+            code = self.wait()
+        except (DecryptionError, RuntimeError) as exc:
+            raise CommandError(str(exc))
+        finally:
+            self.stop_children()
+            embedded.stop(redis_proc)
+        if code:
+            raise CommandError("A process of the stack exited; everything was stopped.", returncode=code)
+
+    def log(self, message: str) -> None:
+        self.stderr.write(f"[serve] {message}")
+
+    def prepare(self) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        check_decryptable()
+        user, password = settings.HOMELAB_ADMIN_USER, settings.HOMELAB_ADMIN_PASSWORD
+        User = get_user_model()
+        if user and password:
+            if not User.objects.filter(username=user).exists():
+                User.objects.create_superuser(user, settings.HOMELAB_ADMIN_EMAIL or "", password)
+                self.log(f"Created the admin user {user!r}.")
+        elif not User.objects.filter(is_superuser=True).exclude(username="web-token").exists():
+            self.log("No admin user yet: set HOMELAB_ADMIN_USER and HOMELAB_ADMIN_PASSWORD, or run "
+                     "`.venv/bin/python manage.py createsuperuser` in another terminal.")
+        get_web_token()  # generated (and logged once) on first start
+
+    def spawn(self, name: str, argv: list[str]) -> None:
+        proc = subprocess.Popen(argv, start_new_session=True, stdin=subprocess.DEVNULL)
+        self.children.append((name, proc))
+        self.log(f"Started {name} (pid {proc.pid})")
+
+    def _on_signal(self, signum, frame):
+        self.stopping = True
+
+    def wait(self) -> int:
+        while not self.stopping:
+            for name, proc in self.children:
+                if proc.poll() is not None:
+                    self.log(f"{name} exited with code {proc.returncode}; stopping the rest.")
+                    return proc.returncode or 1
+            time.sleep(0.2)
+        self.log("Stopping.")
+        return 0
+
+    def stop_children(self) -> None:
+        for name, proc in self.children:
+            if proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        deadline = time.monotonic() + STOP_TIMEOUT
+        for name, proc in self.children:
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self.log(f"{name} did not stop within {STOP_TIMEOUT:.0f} s; killing it.")
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)  # whatever is left in its process group
+            except ProcessLookupError:
+                pass
+            proc.wait()
+        self.children = []

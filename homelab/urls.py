@@ -1,0 +1,21 @@
+"""The URL map (DESIGN.md). Each mount ends in a catch-all that answers 404 in the mount's dialect."""
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from homelab.api.views import HealthView
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("healthz", HealthView.as_view(), name="healthz"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/accounts/", include("homelab.api.urls")),
+    path("api/services/", include("integrations.api.urls")),
+    path("api/epg/", include("epg.api.urls")),
+    path("api/dispatcharr/", include("epg.api.dispatcharr_urls")),
+    path("output/", include("epg.output_urls")),
+    path("iptv/", include("channels.api.urls")),
+    path("previews/api/", include("previews.api.urls")),
+    path("invites/api/", include("invites.api.urls")),
+]

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PreviewsConfig(AppConfig):
+    name = "previews"
+    label = "previews"
+    verbose_name = "Previews"
