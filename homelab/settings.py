@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "homelab",
     "integrations",
     "epg",
+    "epg.remote",
     "channels",
     "previews",
     "invites",

@@ -13,7 +13,7 @@ urlpatterns = [
     path("api/accounts/", include("homelab.api.urls")),
     path("api/services/", include("integrations.api.urls")),
     path("api/epg/", include("epg.api.urls")),
-    path("api/dispatcharr/", include("epg.api.dispatcharr_urls")),
+    path("api/dispatcharr/", include("epg.remote.api.urls")),
     path("output/", include("epg.output_urls")),
     path("iptv/", include("channels.api.urls")),
     path("previews/api/", include("previews.api.urls")),

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class EPGRemoteConfig(AppConfig):
+    """Push-refresh of remote Dispatcharr instances (Teamarr's auto-refresh): a sub-app of ``epg`` with its own
+    rows and migrations, listening to ``epg.signals.output_regenerated``."""
+
+    name = "epg.remote"
+    label = "epg_remote"
+    verbose_name = "EPG: remote Dispatcharr"
