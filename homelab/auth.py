@@ -72,6 +72,18 @@ class CsrfSessionAuthentication(authentication.SessionAuthentication):
     """The session cookie, with CSRF checks on unsafe methods (DRF's own behaviour)."""
 
 
+def credential_kind(request) -> str:
+    """Which of the four credentials authenticated this request."""
+    auth = request.auth
+    if isinstance(auth, APIKey):
+        return "api_key"
+    if auth == "web-token":
+        return "web_token"
+    if auth is None:
+        return "session"
+    return "jwt"
+
+
 class BearerScheme(OpenApiAuthenticationExtension):
     target_class = "homelab.auth.BearerAuthentication"
     name = "bearerAuth"

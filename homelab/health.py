@@ -33,7 +33,7 @@ def check_worker() -> str:
     from homelab.celery import app
 
     try:
-        replies = app.control.ping(timeout=WORKER_PING_TIMEOUT)
+        replies = app.control.ping(timeout=WORKER_PING_TIMEOUT, limit=1)
     except Exception as exc:
         logger.warning("Health: worker ping failed: %s", exc)
         return f"down: {type(exc).__name__}"

@@ -196,6 +196,22 @@ HTTP_CONNECT_TIMEOUT = env.float("HTTP_CONNECT_TIMEOUT", default=5.0)
 HTTP_READ_TIMEOUT = env.float("HTTP_READ_TIMEOUT", default=30.0)
 HTTP_MAX_RETRIES = env.int("HTTP_MAX_RETRIES", default=2)
 
+# --- Integrations: Traefik sync, Docker labels, API detection, proxy ---------------------------
+# Traefik's API (e.g. http://traefik:8080); empty = `sync_traefik` refuses to run. Basic auth when a username is set.
+TRAEFIK_API_URL = env.str("TRAEFIK_API_URL", default="")
+TRAEFIK_API_USERNAME = env.str("TRAEFIK_API_USERNAME", default="")
+TRAEFIK_API_PASSWORD = env.str("TRAEFIK_API_PASSWORD", default="")
+TRAEFIK_VERIFY_SSL = env.bool("TRAEFIK_VERIFY_SSL", default=True)
+TRAEFIK_PAGE_SIZE = env.int("TRAEFIK_PAGE_SIZE", default=100)
+# Docker Engine API for homelab.api.* container labels: unix:///var/run/docker.sock or tcp://host:2375; empty = skip.
+DOCKER_HOST = env.str("DOCKER_HOST", default="")
+# API detection: results kept 7 days; probes time out fast; at most this many services probed at once.
+API_DETECTION_CACHE_SECONDS = env.int("API_DETECTION_CACHE_SECONDS", default=7 * 24 * 3600)
+API_DETECTION_CONCURRENCY = env.int("API_DETECTION_CONCURRENCY", default=16)
+API_PROBE_TIMEOUT = env.float("API_PROBE_TIMEOUT", default=3.0)
+# The service proxy reads at most this many bytes of an upstream answer.
+SERVICE_PROXY_MAX_BYTES = env.int("SERVICE_PROXY_MAX_BYTES", default=10 * 1024 * 1024)
+
 # --- i18n, static -----------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
@@ -203,6 +219,7 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = DATA_DIR / "media"

@@ -1,7 +1,7 @@
 """Base API views, the JWT endpoints and /healthz."""
 import logging
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from homelab import errors
+from homelab.auth import credential_kind
 
 logger = logging.getLogger("homelab.health")
 
@@ -52,6 +53,34 @@ class TokenObtainView(TokenObtainPairView):
 
 class TokenRefreshAPIView(TokenRefreshView):
     error_dialect = errors.DETAIL
+
+
+class MeView(HomelabAPIView):
+    """Who the request is authenticated as, and with which kind of credential."""
+
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "Me",
+                {
+                    "id": serializers.IntegerField(),
+                    "username": serializers.CharField(),
+                    "is_staff": serializers.BooleanField(),
+                    "credential": serializers.ChoiceField(["jwt", "api_key", "web_token", "session"]),
+                },
+            ),
+            401: OpenApiResponse(description="Not authenticated"),
+        }
+    )
+    def get(self, request):
+        return Response(
+            {
+                "id": request.user.pk,
+                "username": request.user.get_username(),
+                "is_staff": request.user.is_staff,
+                "credential": credential_kind(request),
+            }
+        )
 
 
 class HealthView(HomelabAPIView):
