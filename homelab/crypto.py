@@ -14,6 +14,8 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from .files import create_once
+
 _lock = threading.Lock()
 _cached: tuple[tuple[str, ...], MultiFernet] | None = None
 
@@ -44,13 +46,7 @@ def configured_keys() -> list[str]:
     with _lock:
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                pass
-            else:
-                with os.fdopen(fd, "w") as fh:
-                    fh.write(Fernet.generate_key().decode() + "\n")
+            create_once(path, Fernet.generate_key().decode())
         keys = _read_key_file(path)
     if not keys:
         raise ImproperlyConfigured(f"The encryption key file {path} holds no key.")

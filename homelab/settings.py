@@ -5,6 +5,8 @@ import secrets
 
 import environ
 
+from homelab.files import create_once
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -22,18 +24,9 @@ def _secret_key() -> str:
     if key:
         return key
     path = DATA_DIR / "secret_key"
-    try:
+    if path.exists():
         return path.read_text().strip()
-    except FileNotFoundError:
-        key = secrets.token_urlsafe(50)
-        try:
-            fd = path.open("x")
-        except FileExistsError:  # another process won the race
-            return path.read_text().strip()
-        with fd:
-            fd.write(key)
-        path.chmod(0o600)
-        return key
+    return create_once(path, secrets.token_urlsafe(50))
 
 
 SECRET_KEY = _secret_key()
