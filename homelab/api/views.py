@@ -1,6 +1,9 @@
 """Base API views, the JWT endpoints and /healthz."""
 import logging
 
+from django.http.response import HttpResponseRedirectBase
+from django.urls import Resolver404, resolve
+
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.permissions import AllowAny
@@ -21,10 +24,30 @@ class HomelabAPIView(APIView):
     error_dialect = errors.DETAIL
 
 
+class PermanentRedirect(HttpResponseRedirectBase):
+    """308: like 301, but the client repeats the same method and body (a POST stays a POST)."""
+
+    status_code = 308
+
+
 class NotFoundView(HomelabAPIView):
-    """The last route of each mount: unknown URLs answer 404 in the mount's dialect."""
+    """The last route of each mount: unknown URLs answer 404 in the mount's dialect.
+
+    A URL that only lacks its trailing slash is redirected (308) to the URL with it, as Django's APPEND_SLASH
+    would do if the catch-all did not match first."""
 
     schema = None
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.path.endswith("/"):
+            try:
+                match = resolve(request.path + "/")
+            except Resolver404:
+                match = None
+            if match is not None and not getattr(match.func, "is_catch_all", False):
+                query = request.META.get("QUERY_STRING")
+                return PermanentRedirect(request.path + "/" + (f"?{query}" if query else ""))
+        return super().dispatch(request, *args, **kwargs)
 
     def _not_found(self, request, *args, **kwargs):
         raise exceptions.NotFound()
@@ -34,7 +57,9 @@ class NotFoundView(HomelabAPIView):
 
 def not_found_view(base: type[HomelabAPIView]):
     """A catch-all view in the dialect of ``base``."""
-    return type(f"{base.__name__}NotFound", (NotFoundView, base), {}).as_view()
+    view = type(f"{base.__name__}NotFound", (NotFoundView, base), {}).as_view()
+    view.is_catch_all = True
+    return view
 
 
 class LoginRateThrottle(SimpleRateThrottle):

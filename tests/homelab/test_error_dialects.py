@@ -95,3 +95,10 @@ def test_previews_wrong_token_is_unauthorized(api_client):
     response = api_client.get("/previews/api/nope", HTTP_X_AUTH_TOKEN="wrong")
     assert response.status_code == 401
     assert response.json() == {"error": "Invalid token.", "code": "UNAUTHORIZED"}
+
+
+def test_a_missing_trailing_slash_is_redirected_keeping_the_method(api_client, admin_user):
+    response = api_client.post("/api/accounts/token?x=1", {"username": "admin", "password": "s3cret-pass"},
+                               format="json")
+    assert response.status_code == 308
+    assert response["Location"] == "/api/accounts/token/?x=1"
