@@ -8,3 +8,10 @@ class EPGRemoteConfig(AppConfig):
     name = "epg.remote"
     label = "epg_remote"
     verbose_name = "EPG: remote Dispatcharr"
+
+    def ready(self):
+        from epg.signals import output_regenerated
+
+        from .services import on_output_regenerated
+
+        output_regenerated.connect(on_output_regenerated, dispatch_uid="epg_remote.push_on_output_regenerated")

@@ -1,1 +1,113 @@
-"""Rows of the remote Dispatcharr links."""
+"""Rows of the remote Dispatcharr links (Teamarr's "Automatically Refresh EPG in Dispatcharr after Creation").
+
+One ``DispatcharrLink`` per remote Dispatcharr instance. After /output/epg.xml is regenerated, every enabled
+link gets a push: ``POST /api/epg/import/ {"id": epg_id}`` on the remote, then polling until the remote
+refresh ends. The row keeps the outcome (``last_result`` / ``last_message``), the time of the last success
+(``last_sync``) and the count of consecutive authentication failures, past which the link disables itself.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from homelab.fields import EncryptedTextField
+
+DEFAULT_OUTPUT_FILENAME = "epg.xml"
+
+
+def validate_remote_url(value: str) -> None:
+    """http(s) with a host and, when given, a port in 1..65535 (Teamarr: "URL format validation (http/https,
+    valid port)")."""
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # raises ValueError on a port out of range or not a number
+    except ValueError:
+        raise ValidationError("Enter a valid URL with a port between 1 and 65535.", code="invalid")
+    if parts.scheme not in ("http", "https"):
+        raise ValidationError("The URL must start with http:// or https://.", code="invalid")
+    if not parts.hostname:
+        raise ValidationError("The URL must name a host.", code="invalid")
+    if port == 0:
+        raise ValidationError("Enter a valid URL with a port between 1 and 65535.", code="invalid")
+    if parts.username or parts.password:
+        raise ValidationError("Put the credentials in username and password, not in the URL.", code="invalid")
+
+
+def normalize_url(value: str) -> str:
+    return (value or "").strip().rstrip("/")
+
+
+class DispatcharrLink(models.Model):
+    class Result(models.TextChoices):
+        NEVER = "", "never pushed"
+        RUNNING = "running", "running"
+        SUCCESS = "success", "success"
+        ERROR = "error", "error"
+        TIMEOUT = "timeout", "timeout"
+        RETRYING = "retrying", "retrying"
+        DISABLED = "disabled", "disabled"
+
+    name = models.CharField(max_length=100, blank=True, help_text="A label for this Dispatcharr instance.")
+    enabled = models.BooleanField(
+        default=False, help_text="Push a refresh to this Dispatcharr after each regeneration of the guide output."
+    )
+    url = models.CharField("URL", max_length=500, validators=[validate_remote_url],
+                           help_text="Base URL of the Dispatcharr instance, e.g. http://dispatcharr:9191")
+    username = models.CharField(max_length=150)
+    password = EncryptedTextField()
+    verify_tls = models.BooleanField("verify TLS", default=True)
+    output_filename = models.CharField(
+        max_length=255, default=DEFAULT_OUTPUT_FILENAME,
+        help_text="The file name of this project's guide as the remote Dispatcharr's EPG source URL ends "
+                  "(used to discover the EPG source).",
+    )
+    epg_id = models.PositiveIntegerField("EPG source id", null=True, blank=True,
+                                         help_text="The remote EPG source to refresh (discovered by file name).")
+    epg_name = models.CharField("EPG source name", max_length=255, blank=True)
+
+    last_sync = models.DateTimeField(null=True, blank=True, help_text="End of the last successful remote refresh.")
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_result = models.CharField(max_length=16, choices=Result.choices, default=Result.NEVER, blank=True)
+    last_message = models.TextField(blank=True)
+    last_duration = models.FloatField(null=True, blank=True, help_text="Seconds the last remote refresh took.")
+    auth_failures = models.PositiveIntegerField("consecutive authentication failures", default=0)
+
+    # Job state of the push (DESIGN.md, "Work"): one push per link at a time, claimed with a conditional UPDATE.
+    pushing_since = models.DateTimeField(null=True, blank=True, editable=False)
+    push_pending = models.BooleanField(default=False, editable=False,
+                                       help_text="The output changed again while a push ran: push once more.")
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = "Dispatcharr link"
+        constraints = [
+            models.UniqueConstraint(fields=["url", "username"], name="epg_remote_unique_url_username"),
+        ]
+
+    def __str__(self):
+        label = self.name or self.url
+        return f"{label} ({self.username})"
+
+    def clean(self):
+        self.url = normalize_url(self.url)
+        self.username = (self.username or "").strip()
+        self.output_filename = (self.output_filename or "").strip()
+
+    @property
+    def is_pushing(self) -> bool:
+        return self.pushing_since is not None
+
+    def record(self, result: str, message: str, **fields) -> None:
+        """Write an outcome to the row (only the named columns, so a concurrent admin edit is not undone)."""
+        self.last_result = result
+        self.last_message = message
+        self.last_attempt_at = timezone.now()
+        for name, value in fields.items():
+            setattr(self, name, value)
+        self.save(update_fields=["last_result", "last_message", "last_attempt_at", "updated_at", *fields])

@@ -1,0 +1,185 @@
+"""Teamarr's Dispatcharr endpoints: ``test``, ``discover`` and ``settings`` (each with or without a trailing
+slash). Errors are in the EPG API's dialect (``{"detail": ...}``, or the field map for invalid input).
+
+``test`` and ``discover`` report the remote's answer in their body: a connection that fails is still a
+``200`` with ``"success": false`` and the reason in ``message`` (as Teamarr's settings page expects, it shows
+the message as a toast); only invalid input is a ``400``. Both contact the remote Dispatcharr, so they (and
+``PUT settings``) need a staff user; ``GET settings`` any authenticated one.
+"""
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, permissions
+from rest_framework.response import Response
+
+from epg.api.views import EPGAPIView
+
+from .. import selectors, services
+from ..clients import manager_for
+from ..manager import DispatcharrError, match_by_filename
+from ..models import DEFAULT_OUTPUT_FILENAME, DispatcharrLink, normalize_url
+from . import serializers as s
+
+AUTH_ERRORS = {
+    401: OpenApiResponse(s.DetailError, description="No or invalid credentials."),
+    403: OpenApiResponse(s.DetailError, description="Not a staff user."),
+}
+BAD_INPUT = OpenApiResponse(description="Invalid input: a map of field name to messages.")
+
+
+class CredentialsRejected(exceptions.APIException):
+    status_code = 400
+    default_detail = "The Dispatcharr credentials were not accepted."
+    default_code = "credentials_rejected"
+
+
+class DispatcharrAPIView(EPGAPIView):
+    permission_classes = [permissions.IsAdminUser]
+
+
+def _manager(data: dict):
+    password = data.get("password") or selectors.stored_password(data["url"], data["username"])
+    if not password:
+        raise exceptions.ValidationError({"password": ["This field is required."]})
+    return manager_for(data["url"], data["username"], password, verify=data.get("verify_tls", True),
+                       fresh_login=True)
+
+
+class TestConnectionView(DispatcharrAPIView):
+    """``POST /api/dispatcharr/test`` ``{url, username, password}``: log in to the Dispatcharr (a fresh login,
+    so the password given is really checked) and list its EPG sources. ``password`` may be left out when a link
+    with this URL and username is stored: its password is used."""
+
+    @extend_schema(
+        operation_id="dispatcharr_test",
+        request=s.ConnectionInput,
+        responses={200: s.TestOutput, 400: BAD_INPUT, **AUTH_ERRORS},
+    )
+    def post(self, request):
+        serializer = s.ConnectionInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response(services.check_connection(_manager(serializer.validated_data)))
+
+
+class DiscoverView(DispatcharrAPIView):
+    """``POST /api/dispatcharr/discover`` ``{url, username, password, filename}``: the remote ``url`` EPG source
+    whose URL ends in ``filename`` (default ``epg.xml``; host and IP may differ)."""
+
+    @extend_schema(
+        operation_id="dispatcharr_discover",
+        request=s.DiscoverInput,
+        responses={200: s.DiscoverOutput, 400: BAD_INPUT, **AUTH_ERRORS},
+    )
+    def post(self, request):
+        serializer = s.DiscoverInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        return Response(services.discover_source(_manager(data), data["filename"].strip()))
+
+
+def settings_payload(link: DispatcharrLink | None) -> dict:
+    if link is None:
+        link = DispatcharrLink(output_filename=DEFAULT_OUTPUT_FILENAME)
+    return {
+        "id": link.pk,
+        "enabled": link.enabled,
+        "url": link.url,
+        "username": link.username,
+        "password_set": bool(link.password),
+        "verify_tls": link.verify_tls,
+        "output_filename": link.output_filename,
+        "epg_id": link.epg_id,
+        "epg_name": link.epg_name,
+        "last_sync": link.last_sync,
+        "last_result": link.last_result,
+        "last_message": link.last_message,
+        "auth_failures": link.auth_failures,
+    }
+
+
+class SettingsView(DispatcharrAPIView):
+    """``GET``/``PUT /api/dispatcharr/settings``: Teamarr's Dispatcharr settings, mapped to the FIRST
+    ``DispatcharrLink`` (lowest id); further links (other Dispatcharr instances) are managed in the admin.
+
+    ``PUT`` creates that link on first use and otherwise updates it; fields left out keep their value, and the
+    password is write-only (``GET`` shows only ``password_set``; a blank or missing password keeps the stored
+    one). Validation: the URL is http(s) with a valid port, username and password are not empty, ``epg_id`` is
+    an integer. The credentials are checked on save (a fresh login and a listing of the EPG sources) whenever
+    the link is enabled or its URL, username or password change; a rejected login is a ``400`` and nothing is
+    saved. With the check, an ``epg_id`` must name a non-dummy source of the remote, and when ``epg_id`` is null
+    or left out (and the remote changed) the source is discovered by ``output_filename``."""
+
+    def get_permissions(self):
+        if self.request.method in permissions.SAFE_METHODS:
+            return [permissions.IsAuthenticated()]
+        return super().get_permissions()
+
+    @extend_schema(operation_id="dispatcharr_settings_get", responses={200: s.SettingsOutput, **AUTH_ERRORS})
+    def get(self, request):
+        return Response(s.SettingsOutput(settings_payload(selectors.default_link())).data)
+
+    @extend_schema(
+        operation_id="dispatcharr_settings_put",
+        request=s.SettingsInput,
+        responses={200: s.SettingsOutput, 400: BAD_INPUT, **AUTH_ERRORS},
+    )
+    def put(self, request):
+        serializer = s.SettingsInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        link = selectors.default_link() or DispatcharrLink(output_filename=DEFAULT_OUTPUT_FILENAME)
+
+        new_remote = any(k in data and data[k] != getattr(link, k) for k in ("url", "username"))
+        new_password = bool(data.get("password")) and data["password"] != link.password
+        new_filename = "output_filename" in data and data["output_filename"].strip() != link.output_filename
+        for key in ("enabled", "url", "username", "verify_tls"):
+            if key in data:
+                setattr(link, key, data[key])
+        if "output_filename" in data:
+            link.output_filename = data["output_filename"].strip()
+        if data.get("password"):
+            link.password = data["password"]
+        link.url = normalize_url(link.url)
+        link.username = (link.username or "").strip()
+
+        missing = {key: ["This field is required."] for key in ("url", "username", "password")
+                   if not getattr(link, key)}
+        if missing:
+            raise exceptions.ValidationError(missing)
+        if DispatcharrLink.objects.filter(url=link.url, username=link.username).exclude(pk=link.pk).exists():
+            raise exceptions.ValidationError(
+                {"url": ["Another Dispatcharr link already uses this URL and username."]})
+
+        if "epg_id" in data:
+            if data["epg_id"] != link.epg_id:
+                link.epg_name = ""
+            link.epg_id = data["epg_id"]
+        elif new_remote or new_filename:
+            link.epg_id, link.epg_name = None, ""
+
+        if link.enabled or new_remote or new_password:
+            self._check(link)
+        if new_remote or new_password or data.get("enabled"):
+            link.auth_failures = 0  # checked just now: a fresh start for the automatic disabling
+        link.save()
+        return Response(s.SettingsOutput(settings_payload(link)).data)
+
+    def _check(self, link: DispatcharrLink) -> None:
+        manager = manager_for(link.url, link.username, link.password, verify=link.verify_tls, fresh_login=True)
+        try:
+            sources = manager.fetch_sources()
+        except DispatcharrError as exc:
+            raise CredentialsRejected(f"Settings not saved: {exc.message}") from None
+        if link.epg_id is not None:
+            source = next((x for x in sources if x.get("id") == link.epg_id), None)
+            if source is None:
+                raise exceptions.ValidationError({"epg_id": [f"Dispatcharr has no EPG source with id {link.epg_id}."]})
+            if source.get("source_type") == "dummy":
+                raise exceptions.ValidationError({"epg_id": [
+                    f"EPG source {link.epg_id} ('{source.get('name', '')}') is a dummy source; Dispatcharr does not "
+                    "refresh dummy sources."]})
+            link.epg_name = source.get("name") or ""
+        else:
+            source = match_by_filename(sources, link.output_filename)
+            if source is not None:
+                link.epg_id, link.epg_name = source.get("id"), source.get("name") or ""
