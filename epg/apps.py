@@ -5,3 +5,6 @@ class EPGConfig(AppConfig):
     name = "epg"
     label = "epg"
     verbose_name = "EPG"
+
+    def ready(self):
+        from . import handlers  # noqa: F401

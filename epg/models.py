@@ -1,1 +1,161 @@
-"""Rows of the epg app."""
+"""Rows of the epg app: guide sources, their channels and programmes.
+
+Imports write a new *generation* of a source's channels (and their programmes) beside the one being served;
+the swap is one transaction that points ``EPGSource.generation`` at the new one. Readers only ever see channels
+whose generation is their source's current one (``EPGChannel.objects.current()``), so until the swap the old
+guide is served, and a failed import leaves it untouched.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F
+from django.utils import timezone
+
+
+class EPGSource(models.Model):
+    class SourceType(models.TextChoices):
+        URL = "url", "URL"
+        FILE = "file", "File"
+        DUMMY = "dummy", "Dummy"
+
+    class Status(models.TextChoices):
+        IDLE = "idle", "Idle"
+        FETCHING = "fetching", "Fetching"
+        PARSING = "parsing", "Parsing"
+        SUCCESS = "success", "Success"
+        ERROR = "error", "Error"
+        DISABLED = "disabled", "Disabled"
+
+    RUNNING = [Status.FETCHING, Status.PARSING]
+
+    name = models.CharField(max_length=255, unique=True)
+    source_type = models.CharField(max_length=10, choices=SourceType.choices, default=SourceType.URL)
+    url = models.URLField(max_length=2000, blank=True, default="", help_text="XMLTV URL (gzip, xz or zip accepted).")
+    file = models.FileField(upload_to="epg/uploads/", blank=True, default="", max_length=500,
+                            help_text="An uploaded XMLTV file (source type 'file').")
+    file_path = models.CharField(max_length=1000, blank=True, default="",
+                                 help_text="Or a path to an XMLTV file under the data dir (source type 'file').")
+    is_active = models.BooleanField(default=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.IDLE)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    last_message = models.TextField(blank=True, default="")
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent of the current import.")
+    refresh_interval = models.PositiveIntegerField(
+        default=24, help_text="Hours between automatic refreshes; 0 turns them off.")
+    priority = models.IntegerField(default=0, help_text="Higher wins when several sources have the same channel id.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(null=True, blank=True, help_text="Time of the last successful refresh.")
+    generation = models.PositiveIntegerField(default=0, help_text="The guide generation being served.")
+    run_token = models.CharField(max_length=32, blank=True, default="", editable=False)
+    channel_count = models.PositiveIntegerField(default=0)
+    programme_count = models.PositiveIntegerField(default=0)
+    periodic_task = models.OneToOneField("django_celery_beat.PeriodicTask", null=True, blank=True,
+                                         on_delete=models.SET_NULL, related_name="+", editable=False)
+
+    class Meta:
+        ordering = ["-priority", "id"]
+        verbose_name = "EPG source"
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def last_refresh(self):
+        return self.updated_at
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in self.RUNNING
+
+    def clean(self):
+        if self.source_type == self.SourceType.URL and not self.url:
+            raise ValidationError({"url": "A URL source needs a URL."})
+        if self.source_type == self.SourceType.FILE:
+            if not self.file and not self.file_path:
+                raise ValidationError({"file_path": "A file source needs an uploaded file or a file path."})
+            if self.file_path:
+                try:
+                    resolve_data_path(self.file_path)
+                except ValueError as exc:
+                    raise ValidationError({"file_path": str(exc)}) from None
+
+    def local_path(self) -> Path:
+        if self.file:
+            return Path(self.file.path)
+        return resolve_data_path(self.file_path)
+
+
+def resolve_data_path(value: str) -> Path:
+    """A path under the data dir (absolute, or relative to it); anything outside is refused."""
+    base = Path(settings.DATA_DIR).resolve()
+    path = Path(value)
+    path = (path if path.is_absolute() else base / path).resolve()
+    if path != base and base not in path.parents:
+        raise ValueError(f"The file path must be under the data dir ({base}).")
+    return path
+
+
+class ChannelQuerySet(models.QuerySet):
+    def current(self):
+        """Channels of each source's served generation."""
+        return self.filter(generation=F("source__generation"))
+
+
+class EPGChannel(models.Model):
+    """A guide channel (Dispatcharr's EPGData): one per tvg id per source and generation."""
+
+    source = models.ForeignKey(EPGSource, on_delete=models.CASCADE, related_name="channels")
+    generation = models.PositiveIntegerField(default=0)
+    tvg_id = models.CharField(max_length=255)
+    name = models.CharField(max_length=255, blank=True, default="")
+    display_names = models.JSONField(default=list, blank=True)
+    icon_url = models.CharField(max_length=2000, blank=True, default="")
+
+    objects = ChannelQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "guide channel"
+        constraints = [
+            models.UniqueConstraint(fields=["source", "generation", "tvg_id"], name="epg_channel_unique_per_source"),
+        ]
+        indexes = [models.Index(fields=["tvg_id"], name="epg_channel_tvg_id")]
+
+    def __str__(self):
+        return f"{self.name or self.tvg_id} ({self.tvg_id})"
+
+
+class Programme(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    channel = models.ForeignKey(EPGChannel, on_delete=models.CASCADE, related_name="programmes")
+    start = models.DateTimeField()
+    # null only while an import is staging (a programme without ``stop`` ends where the next one starts)
+    stop = models.DateTimeField(null=True)
+    title = models.CharField(max_length=500)
+    sub_title = models.CharField(max_length=500, blank=True, default="")
+    description = models.TextField(blank=True, default="")
+    categories = models.JSONField(default=list, blank=True)
+    episode_xmltv_ns = models.CharField(max_length=64, blank=True, default="")
+    episode_onscreen = models.CharField(max_length=64, blank=True, default="")
+    season = models.PositiveIntegerField(null=True, blank=True)
+    episode = models.PositiveIntegerField(null=True, blank=True)
+    icon_url = models.CharField(max_length=2000, blank=True, default="")
+    rating = models.CharField(max_length=64, blank=True, default="")
+    is_new = models.BooleanField(default=False)
+    is_live = models.BooleanField(default=False)
+    is_premiere = models.BooleanField(default=False)
+    is_finale = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["channel_id", "start"]
+        indexes = [
+            # the grid: stop > from AND start < to
+            models.Index(fields=["start", "stop"], name="epg_prog_window"),
+            models.Index(fields=["channel", "start"], name="epg_prog_channel_start"),
+        ]
+
+    def __str__(self):
+        return f"{self.title} @ {self.start:%Y-%m-%d %H:%M}"

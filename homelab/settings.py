@@ -237,3 +237,10 @@ LOGGING = {
         "urllib3": {"level": "WARNING"},
     },
 }
+
+# --- EPG: guide import ------------------------------------------------------------------------
+# Largest guide download accepted (bytes, compressed as served), and largest XML once decompressed.
+EPG_MAX_DOWNLOAD_BYTES = env.int("EPG_MAX_DOWNLOAD_BYTES", default=1 << 30)
+EPG_MAX_XML_BYTES = env.int("EPG_MAX_XML_BYTES", default=8 << 30)
+# Programmes written per batch (COPY on PostgreSQL, executemany elsewhere).
+EPG_IMPORT_BATCH_SIZE = env.int("EPG_IMPORT_BATCH_SIZE", default=5000)

@@ -1,8 +1,201 @@
+"""Dispatcharr's EPG API: one view per operation (DESIGN.md). Errors are raised, the dialect shapes them."""
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import exceptions, serializers, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.response import Response
+
 from homelab import errors
 from homelab.api.views import HomelabAPIView
+
+from .. import selectors, services
+from ..models import EPGSource
+from .serializers import (EPGDataSerializer, EPGSourceSerializer, GridSerializer, ImportRequestSerializer)
 
 
 class EPGAPIView(HomelabAPIView):
     """Dispatcharr's EPG API: DRF's own ``{"detail": ...}`` bodies."""
 
     error_dialect = errors.DETAIL
+
+
+class IsStaffOrReadOnly(BasePermission):
+    """Anyone signed in reads; only admins (staff) create, change and delete sources."""
+
+    message = "You do not have permission to perform this action."
+
+    def has_permission(self, request, view):
+        if request.method in SAFE_METHODS:
+            return bool(request.user and request.user.is_authenticated)
+        return bool(request.user and request.user.is_authenticated and request.user.is_staff)
+
+
+_SOURCE_ERRORS = {400: OpenApiTypes.OBJECT, 401: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT}
+
+
+class SourceListView(EPGAPIView):
+    permission_classes = [IsStaffOrReadOnly]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(operation_id="epg_sources_list", responses={200: EPGSourceSerializer(many=True),
+                                                               401: OpenApiTypes.OBJECT})
+    def get(self, request):
+        return Response(EPGSourceSerializer(selectors.sources(), many=True).data)
+
+    @extend_schema(operation_id="epg_sources_create", request=EPGSourceSerializer,
+                   responses={201: EPGSourceSerializer, **_SOURCE_ERRORS})
+    def post(self, request):
+        serializer = EPGSourceSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        source = serializer.save()
+        return Response(EPGSourceSerializer(source).data, status=status.HTTP_201_CREATED)
+
+
+class SourceDetailView(EPGAPIView):
+    permission_classes = [IsStaffOrReadOnly]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def _get(self, pk):
+        return get_object_or_404(EPGSource, pk=pk)
+
+    @extend_schema(operation_id="epg_sources_retrieve", responses={200: EPGSourceSerializer,
+                                                                   401: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT})
+    def get(self, request, pk):
+        return Response(EPGSourceSerializer(self._get(pk)).data)
+
+    def _update(self, request, pk, partial):
+        source = self._get(pk)
+        serializer = EPGSourceSerializer(source, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        return Response(EPGSourceSerializer(serializer.save()).data)
+
+    @extend_schema(operation_id="epg_sources_update", request=EPGSourceSerializer,
+                   responses={200: EPGSourceSerializer, 404: OpenApiTypes.OBJECT, **_SOURCE_ERRORS})
+    def put(self, request, pk):
+        return self._update(request, pk, partial=False)
+
+    @extend_schema(operation_id="epg_sources_partial_update", request=EPGSourceSerializer,
+                   responses={200: EPGSourceSerializer, 404: OpenApiTypes.OBJECT, **_SOURCE_ERRORS})
+    def patch(self, request, pk):
+        return self._update(request, pk, partial=True)
+
+    @extend_schema(operation_id="epg_sources_destroy", responses={204: None, 401: OpenApiTypes.OBJECT,
+                                                                  403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT})
+    def delete(self, request, pk):
+        self._get(pk).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ImportView(EPGAPIView):
+    """``POST {"id": N}``: 202 whether a new import was queued or one is already running (never a second)."""
+
+    error_dialect = errors.SUCCESS_MESSAGE
+
+    @extend_schema(
+        operation_id="epg_import",
+        request=ImportRequestSerializer,
+        responses={
+            202: inline_serializer("EPGImportAccepted", {"success": serializers.BooleanField(),
+                                                         "message": serializers.CharField()}),
+            **{code: inline_serializer(f"EPGImportError{code}", {"success": serializers.BooleanField(),
+                                                                  "message": serializers.CharField()})
+               for code in (400, 401, 404)},
+        },
+    )
+    def post(self, request):
+        data = ImportRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        source = EPGSource.objects.filter(pk=data.validated_data["id"]).first()
+        if source is None:
+            raise exceptions.NotFound("EPG source not found.")
+        try:
+            with transaction.atomic():
+                services.request_refresh(source)
+        except services.RefreshRefused as exc:
+            raise exceptions.ValidationError(str(exc)) from None
+        return Response({"success": True, "message": "EPG data import initiated."}, status=status.HTTP_202_ACCEPTED)
+
+
+class EPGDataPagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 10000
+
+
+class EPGDataView(EPGAPIView):
+    """Guide channels; the whole list, or a page of it when ``page`` is given."""
+
+    @extend_schema(
+        operation_id="epg_epgdata_list",
+        parameters=[
+            OpenApiParameter("epg_source", int, description="Only this source's channels."),
+            OpenApiParameter("tvg_id", str, description="Only channels with this tvg id."),
+            OpenApiParameter("page", int, description="Paginate (page numbers from 1)."),
+            OpenApiParameter("page_size", int, description="Rows per page (default 50, at most 10000)."),
+        ],
+        responses={
+            200: EPGDataSerializer(many=True),
+            400: OpenApiTypes.OBJECT, 401: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT,
+        },
+    )
+    def get(self, request):
+        source_id = request.query_params.get("epg_source")
+        if source_id not in (None, ""):
+            if not source_id.isdigit():
+                raise exceptions.ValidationError({"epg_source": ["A valid integer is required."]})
+            source_id = int(source_id)
+        else:
+            source_id = None
+        tvg_id = request.query_params.get("tvg_id") or None
+        rows = selectors.served_channels(source_id=source_id, tvg_id=tvg_id)
+        if "page" in request.query_params:
+            paginator = EPGDataPagination()
+            page = paginator.paginate_queryset(rows, request, view=self)
+            return paginator.get_paginated_response(list(page))
+        return Response(list(rows))
+
+
+def _parse_when(name, value):
+    dt = parse_datetime(value.strip().replace(" ", "+")) if value else None
+    if dt is None:
+        raise exceptions.ValidationError({name: ["Enter an ISO 8601 date and time, e.g. 2025-11-24T19:00:00Z."]})
+    if dt.tzinfo is None:
+        from django.utils import timezone
+
+        dt = timezone.make_aware(dt, timezone.get_default_timezone())
+    return dt
+
+
+class GridView(EPGAPIView):
+    """Programmes ending after now - 1 h and starting before now + 24 h, or within ``start`` / ``end``."""
+
+    @extend_schema(
+        operation_id="epg_grid",
+        parameters=[
+            OpenApiParameter("start", OpenApiTypes.DATETIME, description="Window start (default: now - 1 h)."),
+            OpenApiParameter("end", OpenApiTypes.DATETIME, description="Window end (default: now + 24 h)."),
+            OpenApiParameter("epg_source", int, description="Only this source."),
+            OpenApiParameter("tvg_id", str, description="Only this channel id."),
+        ],
+        responses={200: GridSerializer, 400: OpenApiTypes.OBJECT, 401: OpenApiTypes.OBJECT},
+    )
+    def get(self, request):
+        start, end = selectors.grid_window()
+        q = request.query_params
+        if q.get("start"):
+            start = _parse_when("start", q["start"])
+        if q.get("end"):
+            end = _parse_when("end", q["end"])
+        if end <= start:
+            raise exceptions.ValidationError({"end": ["The end must be after the start."]})
+        source_id = q.get("epg_source")
+        if source_id not in (None, "") and not source_id.isdigit():
+            raise exceptions.ValidationError({"epg_source": ["A valid integer is required."]})
+        data = selectors.grid(start, end, source_id=int(source_id) if source_id else None,
+                              tvg_id=q.get("tvg_id") or None)
+        return Response({"data": data})

@@ -1,0 +1,84 @@
+from django.db import IntegrityError
+from rest_framework import serializers
+
+from ..models import EPGSource, resolve_data_path
+
+
+class EPGSourceSerializer(serializers.ModelSerializer):
+    """Dispatcharr's EPG source object. ``updated_at`` (= ``last_refresh``) is the time of the last successful
+    refresh; ``status`` in (success, error) with a changed ``updated_at`` tells a poller its refresh ended."""
+
+    last_refresh = serializers.DateTimeField(source="updated_at", read_only=True, allow_null=True)
+    file = serializers.FileField(write_only=True, required=False, allow_null=True)
+    url = serializers.URLField(max_length=2000, required=False, allow_blank=True, allow_null=True)
+
+    class Meta:
+        model = EPGSource
+        fields = ["id", "name", "source_type", "url", "file_path", "file", "is_active", "refresh_interval",
+                  "priority", "status", "progress", "last_message", "created_at", "updated_at", "last_refresh",
+                  "channel_count", "programme_count"]
+        read_only_fields = ["status", "progress", "last_message", "created_at", "updated_at", "channel_count",
+                            "programme_count"]
+
+    def validate_url(self, value):
+        value = value or ""
+        if value and not value.lower().startswith(("http://", "https://")):
+            raise serializers.ValidationError("Only http and https URLs are supported.")
+        return value
+
+    def validate_file_path(self, value):
+        if value:
+            try:
+                resolve_data_path(value)
+            except ValueError as exc:
+                raise serializers.ValidationError(str(exc)) from None
+        return value
+
+    def validate(self, attrs):
+        get = lambda k: attrs[k] if k in attrs else getattr(self.instance, k, None)  # noqa: E731
+        source_type = get("source_type") or EPGSource.SourceType.URL
+        if source_type == EPGSource.SourceType.URL and not get("url"):
+            raise serializers.ValidationError({"url": ["A URL source needs a URL."]})
+        if source_type == EPGSource.SourceType.FILE and not (get("file") or get("file_path")):
+            raise serializers.ValidationError({"file_path": ["A file source needs an uploaded file or a file path."]})
+        if "file" in attrs and attrs["file"] is None:
+            attrs["file"] = ""
+        return attrs
+
+    def save(self, **kwargs):
+        try:
+            return super().save(**kwargs)
+        except IntegrityError:
+            raise serializers.ValidationError({"name": ["EPG source with this name already exists."]}) from None
+
+
+class ImportRequestSerializer(serializers.Serializer):
+    id = serializers.IntegerField(min_value=1)
+
+
+class EPGDataSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    tvg_id = serializers.CharField()
+    name = serializers.CharField()
+    icon_url = serializers.CharField()
+    epg_source = serializers.IntegerField()
+
+
+class GridProgrammeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    start_time = serializers.DateTimeField()
+    end_time = serializers.DateTimeField()
+    title = serializers.CharField()
+    sub_title = serializers.CharField()
+    description = serializers.CharField()
+    tvg_id = serializers.CharField()
+    season = serializers.IntegerField(allow_null=True)
+    episode = serializers.IntegerField(allow_null=True)
+    is_new = serializers.BooleanField()
+    is_live = serializers.BooleanField()
+    is_premiere = serializers.BooleanField()
+    is_finale = serializers.BooleanField()
+
+
+class GridSerializer(serializers.Serializer):
+    data = GridProgrammeSerializer(many=True)

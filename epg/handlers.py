@@ -1,0 +1,48 @@
+"""Model signal handlers: the refresh schedule follows each source's settings, and the output follows the
+set of active sources."""
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
+from django.dispatch import receiver
+
+from . import services
+from .models import EPGSource
+
+_OUTPUT_FIELDS = ("is_active", "priority")
+
+
+@receiver(pre_save, sender=EPGSource)
+def _remember(sender, instance: EPGSource, **kwargs):
+    old = EPGSource.objects.filter(pk=instance.pk).values(*_OUTPUT_FIELDS, "status").first() if instance.pk else None
+    instance._old_values = old
+    # an inactive source says so, unless an import is running (it finishes, then stays as it ended)
+    if not instance.is_active and instance.status not in EPGSource.RUNNING:
+        instance.status = EPGSource.Status.DISABLED
+    elif instance.is_active and instance.status == EPGSource.Status.DISABLED:
+        instance.status = EPGSource.Status.IDLE
+
+
+@receiver(post_save, sender=EPGSource)
+def _sync(sender, instance: EPGSource, created, raw=False, **kwargs):
+    if raw:
+        return
+    services.sync_periodic_task(instance)
+    old = getattr(instance, "_old_values", None)
+    if old and any(old[f] != getattr(instance, f) for f in _OUTPUT_FIELDS) and instance.generation:
+        transaction.on_commit(lambda: services._queue_output(None))
+
+
+@receiver(post_delete, sender=EPGSource)
+def _deleted(sender, instance: EPGSource, **kwargs):
+    services.delete_periodic_task(instance)
+    if instance.generation:
+        transaction.on_commit(lambda: services._queue_output(None))
+
+
+@receiver(pre_delete, sender=EPGSource)
+def _drop_guide(sender, instance: EPGSource, **kwargs):
+    """Delete the guide rows with two plain DELETEs (the ORM's cascade would load every programme)."""
+    from .models import EPGChannel, Programme
+
+    channel_ids = EPGChannel.objects.filter(source_id=instance.pk).values("id")
+    Programme.objects.filter(channel_id__in=channel_ids)._raw_delete(Programme.objects.db)
+    EPGChannel.objects.filter(source_id=instance.pk)._raw_delete(EPGChannel.objects.db)

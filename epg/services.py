@@ -1,0 +1,494 @@
+"""Writes of the epg app: requesting and running guide imports, the refresh schedule, the XMLTV output.
+
+An import (``run_import``) follows DESIGN.md's job rules: the row is claimed with a conditional UPDATE
+(``request_refresh``), the file is downloaded through ``homelab.http`` with a size cap, parsed as a stream and
+written in batches as a new generation of the source's channels; the swap to that generation, the counts and
+``updated_at`` are one transaction. Whatever happens, the row ends in ``success`` or ``error`` in ``finally``.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from homelab import events, http, jobs
+
+from . import parsers
+from .models import EPGChannel, EPGSource, Programme
+
+logger = logging.getLogger("epg.import")
+
+OUTPUT_FILENAME = "epg.xml"
+EVENTS_CHANNEL = "epg"
+Status = EPGSource.Status
+
+
+class RefreshRefused(Exception):
+    """The source cannot be refreshed (dummy, inactive); the message is for the user."""
+
+
+def _max_download_bytes() -> int:
+    return int(getattr(settings, "EPG_MAX_DOWNLOAD_BYTES", 1 << 30))
+
+
+def _max_xml_bytes() -> int:
+    return int(getattr(settings, "EPG_MAX_XML_BYTES", 8 << 30))
+
+
+# --- requesting a refresh ----------------------------------------------------------------------
+
+
+def request_refresh(source: EPGSource) -> bool:
+    """Claim the source and queue its import after commit. False when an import is already running (nothing
+    new is started). Raises RefreshRefused for sources that are never refreshed."""
+    if source.source_type == EPGSource.SourceType.DUMMY:
+        raise RefreshRefused("Dummy EPG sources do not require refreshing.")
+    if not source.is_active:
+        raise RefreshRefused("EPG source is not active.")
+    token = uuid.uuid4().hex
+    now = timezone.now()
+    claimed = jobs.claim(EPGSource, source.pk, running=EPGSource.RUNNING, to=Status.FETCHING,
+                         run_token=token, status_changed_at=now, progress=0,
+                         last_message="Queued for refresh.")
+    if not claimed:
+        logger.info("EPG source %s (%s): an import is already running; nothing new started", source.pk, source.name)
+        return False
+    _publish(source.pk, Status.FETCHING, 0, "Queued for refresh.")
+
+    def queue():
+        from .tasks import import_source
+
+        try:
+            import_source.delay(source.pk, token)
+        except Exception as exc:  # broker down: say so on the row instead of leaving it "fetching"
+            logger.error("Could not queue the import of EPG source %s: %s", source.pk, exc)
+            EPGSource.objects.filter(pk=source.pk, run_token=token).update(
+                status=Status.ERROR, status_changed_at=timezone.now(),
+                last_message=f"Could not queue the import (task broker unavailable: {type(exc).__name__}).")
+
+    transaction.on_commit(queue)
+    return True
+
+
+def refresh_due(source_id: int) -> None:
+    """The periodic refresh (beat): claim and run in this worker; quietly nothing when it is running or gone."""
+    source = EPGSource.objects.filter(pk=source_id).first()
+    if source is None or source.source_type == EPGSource.SourceType.DUMMY or not source.is_active:
+        return
+    token = uuid.uuid4().hex
+    if jobs.claim(EPGSource, source_id, running=EPGSource.RUNNING, to=Status.FETCHING, run_token=token,
+                  status_changed_at=timezone.now(), progress=0, last_message="Scheduled refresh."):
+        run_import(source_id, token)
+
+
+# --- running an import -------------------------------------------------------------------------
+
+
+class _Progress:
+    """Writes percent and message to the row (and publishes them) at most every half second or 2 %."""
+
+    def __init__(self, source_id: int, token: str):
+        self.source_id, self.token = source_id, token
+        self.last_percent, self.last_time = -1, 0.0
+
+    def __call__(self, status: str, percent: int, message: str, force: bool = False):
+        now = time.monotonic()
+        if not force and percent - self.last_percent < 2 and now - self.last_time < 0.5:
+            return
+        self.last_percent, self.last_time = percent, now
+        EPGSource.objects.filter(pk=self.source_id, run_token=self.token).update(
+            status=status, progress=max(0, min(100, percent)), last_message=message)
+        _publish(self.source_id, status, percent, message)
+
+
+def _publish(source_id, status, percent, message):
+    events.publish(EVENTS_CHANNEL, "epg_refresh",
+                   {"source": source_id, "status": str(status), "progress": percent, "message": message})
+
+
+def run_import(source_id: int, token: str) -> str | None:
+    """Import the guide of a claimed source. Returns the final status (None when the row is gone or the
+    claim is not ours)."""
+    source = EPGSource.objects.filter(pk=source_id, run_token=token).first()
+    if source is None:
+        logger.info("EPG source %s: no claim %s on it (gone or superseded); nothing to do", source_id, token)
+        return None
+    if source.status not in EPGSource.RUNNING:
+        logger.info("EPG source %s: claim %s already finished", source_id, token)
+        return None
+    started = time.monotonic()
+    progress = _Progress(source_id, token)
+    new_generation = None
+    final_status, message = Status.ERROR, "The import stopped unexpectedly."
+    tmp_path = None
+    try:
+        _drop_stale_generations(source)
+        if source.source_type == EPGSource.SourceType.URL:
+            progress(Status.FETCHING, 0, f"Downloading {http.redact_url(source.url)}", force=True)
+            tmp_path = _download(source)
+            path = tmp_path
+        else:
+            path = source.local_path()
+            if not path.is_file():
+                raise parsers.GuideError(f"The file {path.name} does not exist.")
+        progress(Status.PARSING, 0, "Parsing the guide.", force=True)
+        new_generation = _next_generation(source)
+        counts = _load(source, new_generation, path, progress)
+        _swap(source, new_generation, token, counts)
+        final_status = Status.SUCCESS
+        message = (f"Imported {counts['channels']} channels and {counts['programmes']} programmes "
+                   f"in {time.monotonic() - started:.1f} s.")
+        if counts["skipped"]:
+            message += f" Skipped {counts['skipped']} programmes without a channel or a readable start time."
+        logger.info("EPG source %s (%s): %s", source.pk, source.name, message)
+        transaction.on_commit(lambda: _queue_output(source.pk))
+        return final_status
+    except parsers.GuideError as exc:
+        message = str(exc)
+    except http.HTTPError as exc:
+        message = f"Download failed: {exc.message}"
+    except OSError as exc:
+        message = f"Could not read the guide: {exc.strerror or exc}"
+    except Exception as exc:
+        logger.exception("EPG source %s: import failed", source_id)
+        message = f"Import failed: {type(exc).__name__}: {exc}"[:1000]
+    finally:
+        if tmp_path:
+            try:
+                os.unlink(tmp_path)
+            except OSError:
+                pass
+        if final_status != Status.SUCCESS:
+            logger.warning("EPG source %s (%s): import failed: %s", source.pk, source.name, message)
+            if new_generation is not None:
+                _drop_generation(source.pk, new_generation)
+            EPGSource.objects.filter(pk=source_id, run_token=token).update(
+                status=Status.ERROR, status_changed_at=timezone.now(), progress=0, last_message=message)
+            _publish(source_id, Status.ERROR, 0, message)
+        else:
+            _publish(source_id, Status.SUCCESS, 100, message)
+            _drop_stale_generations(EPGSource.objects.get(pk=source_id))
+    return final_status
+
+
+def _download(source: EPGSource) -> str:
+    tmp_dir = Path(settings.DATA_DIR) / "tmp"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp_path = tempfile.mkstemp(prefix=f"epg-{source.pk}-", suffix=".download", dir=tmp_dir)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            timeout = (settings.HTTP_CONNECT_TIMEOUT, max(settings.HTTP_READ_TIMEOUT, 60.0))
+            http.download(source.url, fh, max_bytes=_max_download_bytes(), timeout=timeout,
+                          headers={"Accept-Encoding": "identity"})
+    except BaseException:
+        os.unlink(tmp_path)
+        raise
+    return tmp_path
+
+
+def _next_generation(source: EPGSource) -> int:
+    top = EPGChannel.objects.filter(source=source).aggregate(m=Max("generation"))["m"] or 0
+    return max(top, source.generation) + 1
+
+
+def _drop_generation(source_id: int, generation: int) -> None:
+    channel_ids = EPGChannel.objects.filter(source_id=source_id, generation=generation).values("id")
+    with transaction.atomic():
+        Programme.objects.filter(channel_id__in=channel_ids)._raw_delete(Programme.objects.db)
+        EPGChannel.objects.filter(source_id=source_id, generation=generation)._raw_delete(EPGChannel.objects.db)
+
+
+def _drop_stale_generations(source: EPGSource) -> None:
+    """Remove generations other than the served one (left by a swap, or by a worker that died mid-import)."""
+    stale = (EPGChannel.objects.filter(source_id=source.pk).exclude(generation=source.generation)
+             .values_list("generation", flat=True).distinct())
+    for generation in list(stale):
+        _drop_generation(source.pk, generation)
+
+
+class _BatchWriter:
+    """Writes staged channels and programmes in batches: COPY on PostgreSQL (psycopg 3), executemany else."""
+
+    PROGRAMME_COLUMNS = ["channel_id", "start", "stop", "title", "sub_title", "description", "categories",
+                         "episode_xmltv_ns", "episode_onscreen", "season", "episode", "icon_url", "rating",
+                         "is_new", "is_live", "is_premiere", "is_finale"]
+
+    def __init__(self, source: EPGSource, generation: int, batch_size: int):
+        self.source, self.generation, self.batch_size = source, generation, batch_size
+        self.channel_ids: dict[str, int] = {}
+        self.pending_channels: dict[str, parsers.Channel] = {}
+        self.late_channels: dict[str, parsers.Channel] = {}
+        self.rows: list[tuple] = []
+        self.programmes = 0
+        self.postgres = connection.vendor == "postgresql"
+        self.ops = connection.ops
+        self.table = Programme._meta.db_table
+        qn = connection.ops.quote_name
+        cols = ", ".join(qn(c) for c in self.PROGRAMME_COLUMNS)
+        self.copy_sql = f"COPY {qn(self.table)} ({cols}) FROM STDIN"
+        self.insert_sql = (f"INSERT INTO {qn(self.table)} ({cols}) VALUES "
+                           f"({', '.join(['%s'] * len(self.PROGRAMME_COLUMNS))})")
+
+    def channel(self, ch: parsers.Channel):
+        if ch.tvg_id in self.channel_ids:
+            # declared after its first programme (placeholder row): fill it in at the end; a duplicate
+            # declaration after a full one is ignored (first wins)
+            if ch.tvg_id in self.late_channels or ch.tvg_id in self.pending_channels:
+                return
+            self.late_channels[ch.tvg_id] = ch
+            return
+        if ch.tvg_id in self.pending_channels:
+            return
+        self.pending_channels[ch.tvg_id] = ch
+        if len(self.pending_channels) >= 1000:
+            self.flush_channels()
+
+    def flush_channels(self):
+        if not self.pending_channels:
+            return
+        objs = [EPGChannel(source=self.source, generation=self.generation, tvg_id=ch.tvg_id[:255],
+                           name=(ch.display_names[0] if ch.display_names else ch.tvg_id)[:255],
+                           display_names=ch.display_names, icon_url=ch.icon_url[:2000])
+                for ch in self.pending_channels.values()]
+        EPGChannel.objects.bulk_create(objs, batch_size=500)
+        if any(o.pk is None for o in objs):  # backends that do not return ids
+            ids = dict(EPGChannel.objects.filter(source=self.source, generation=self.generation,
+                                                 tvg_id__in=[o.tvg_id for o in objs]).values_list("tvg_id", "id"))
+        else:
+            ids = {o.tvg_id: o.pk for o in objs}
+        for tvg_id in self.pending_channels:
+            self.channel_ids[tvg_id] = ids[tvg_id[:255]]
+        self.pending_channels.clear()
+
+    def programme(self, p: parsers.Programme):
+        channel = p.channel
+        if channel not in self.channel_ids and channel not in self.pending_channels:
+            # a programme before (or without) its <channel>: a placeholder named after the id
+            self.pending_channels[channel] = parsers.Channel(channel, [], "")
+            self.late_channels.pop(channel, None)
+        self.rows.append((channel, p.start, p.stop, p.title[:500], p.sub_title[:500], p.description,
+                          p.categories, p.episode_xmltv_ns[:64], p.episode_onscreen[:64], p.season, p.episode,
+                          p.icon_url[:2000], p.rating[:64], p.is_new, p.is_live, p.is_premiere, p.is_finale))
+        if len(self.rows) >= self.batch_size:
+            self.flush()
+
+    def flush(self):
+        self.flush_channels()
+        if not self.rows:
+            return
+        ids = self.channel_ids
+        if self.postgres:
+            with connection.cursor() as cur:
+                with cur.cursor.copy(self.copy_sql) as copy:
+                    for r in self.rows:
+                        copy.write_row((ids[r[0]], r[1], r[2], r[3], r[4], r[5], json.dumps(r[6]), *r[7:]))
+        else:
+            adapt = self.ops.adapt_datetimefield_value
+            data = [(ids[r[0]], adapt(r[1]), adapt(r[2]) if r[2] else None, r[3], r[4], r[5], json.dumps(r[6]),
+                     *r[7:]) for r in self.rows]
+            with connection.cursor() as cur:
+                cur.executemany(self.insert_sql, data)
+        self.programmes += len(self.rows)
+        self.rows.clear()
+
+    def finish(self):
+        self.flush()
+        if self.late_channels:
+            updates = []
+            for tvg_id, ch in self.late_channels.items():
+                updates.append(EPGChannel(id=self.channel_ids[tvg_id],
+                                          name=(ch.display_names[0] if ch.display_names else tvg_id)[:255],
+                                          display_names=ch.display_names, icon_url=ch.icon_url[:2000]))
+            EPGChannel.objects.bulk_update(updates, ["name", "display_names", "icon_url"], batch_size=500)
+
+
+def _load(source: EPGSource, generation: int, path, progress) -> dict:
+    """Parse ``path`` into ``generation`` of ``source``; returns counts. Raises GuideError on a bad file."""
+    stream, raw, kind = parsers.open_guide(str(path), max_xml_bytes=_max_xml_bytes())
+    total = os.fstat(raw.fileno()).st_size or 1
+    stats = parsers.ParseStats()
+    writer = _BatchWriter(source, generation, int(getattr(settings, "EPG_IMPORT_BATCH_SIZE", 5000)))
+    missing_stop = False
+    out_of_order = False
+    last_start: dict[str, object] = {}
+    n = 0
+    try:
+        for item in parsers.iter_guide(stream, stats):
+            if type(item) is parsers.Programme:
+                if item.stop is None:
+                    missing_stop = True
+                prev = last_start.get(item.channel)
+                if prev is not None and item.start <= prev:
+                    out_of_order = True
+                last_start[item.channel] = item.start
+                writer.programme(item)
+            else:
+                writer.channel(item)
+            n += 1
+            if n % 20000 == 0:
+                pct = int(90 * raw.tell() / total)
+                progress(Status.PARSING, pct, f"Parsed {stats.programmes} programmes.")
+        writer.finish()
+    finally:
+        stream.close()
+    if stats.channels == 0 and stats.programmes == 0:
+        raise parsers.GuideError("The guide has no channels and no programmes; the previous guide is kept.")
+    progress(Status.PARSING, 92, "Finishing the guide.", force=True)
+    channel_ids = EPGChannel.objects.filter(source=source, generation=generation).values("id")
+    staged = Programme.objects.filter(channel_id__in=channel_ids)
+    removed = 0
+    if out_of_order:
+        removed = _drop_duplicates(source.pk, generation)
+    if missing_stop:
+        _fill_missing_stops(source.pk, generation)
+    programmes = writer.programmes - removed if (out_of_order or missing_stop) else writer.programmes
+    if out_of_order or missing_stop:
+        programmes = staged.count()
+    return {"channels": len(writer.channel_ids), "programmes": programmes, "skipped": stats.skipped,
+            "kind": kind}
+
+
+def _staged_sql(source_id: int, generation: int) -> tuple[str, list]:
+    ch = EPGChannel._meta.db_table
+    return (f"SELECT id FROM {ch} WHERE source_id = %s AND generation = %s", [source_id, generation])
+
+
+def _drop_duplicates(source_id: int, generation: int) -> int:
+    """Programmes listed twice on a channel at the same start: the first one in the file is kept."""
+    pt = Programme._meta.db_table
+    sub, params = _staged_sql(source_id, generation)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"DELETE FROM {pt} WHERE channel_id IN ({sub}) AND id NOT IN ("
+            f"SELECT MIN(id) FROM {pt} WHERE channel_id IN ({sub}) GROUP BY channel_id, start)",
+            params + params)
+        return cur.rowcount
+
+
+def _fill_missing_stops(source_id: int, generation: int) -> None:
+    """A programme without ``stop`` ends where the next one on its channel starts; the last one of a channel,
+    having no next, gets one hour."""
+    pt = Programme._meta.db_table
+    sub, params = _staged_sql(source_id, generation)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"UPDATE {pt} SET stop = nxt.next_start FROM ("
+            f" SELECT id, LEAD(start) OVER (PARTITION BY channel_id ORDER BY start, id) AS next_start"
+            f" FROM {pt} WHERE channel_id IN ({sub})) AS nxt"
+            f" WHERE {pt}.id = nxt.id AND {pt}.stop IS NULL AND nxt.next_start IS NOT NULL",
+            params)
+    channel_ids = EPGChannel.objects.filter(source_id=source_id, generation=generation).values("id")
+    for pk, start in Programme.objects.filter(channel_id__in=channel_ids, stop__isnull=True).values_list("id", "start"):
+        Programme.objects.filter(pk=pk).update(stop=start + timedelta(hours=1))
+
+
+def _swap(source: EPGSource, generation: int, token: str, counts: dict) -> None:
+    """Serve the new generation: one transaction, and only while our claim holds."""
+    now = timezone.now()
+    with transaction.atomic():
+        updated = EPGSource.objects.filter(pk=source.pk, run_token=token).update(
+            generation=generation, status=Status.SUCCESS, status_changed_at=now, updated_at=now, progress=100,
+            channel_count=counts["channels"], programme_count=counts["programmes"],
+            last_message=(f"Imported {counts['channels']} channels and {counts['programmes']} programmes."))
+        if updated != 1:
+            raise RuntimeError("the source was deleted or re-claimed during the import")
+
+
+def _queue_output(source_id: int | None) -> None:
+    from .tasks import regenerate_output
+
+    try:
+        regenerate_output.delay(source_id)
+    except Exception as exc:
+        logger.error("Could not queue the regeneration of %s: %s", OUTPUT_FILENAME, exc)
+
+
+def sweep_stuck() -> int:
+    """Rows left in fetching/parsing by a lost worker, past the task time limit, go to error."""
+    limit = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 600)
+    return jobs.sweep_stuck(EPGSource, running=EPGSource.RUNNING, to=Status.ERROR, older_than=limit,
+                            message_field="last_message")
+
+
+# --- schedule ------------------------------------------------------------------------------------
+
+
+def sync_periodic_task(source: EPGSource) -> None:
+    """Keep the source's django-celery-beat row in step with ``refresh_interval`` and ``is_active``."""
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    wanted = (source.refresh_interval > 0 and source.source_type != EPGSource.SourceType.DUMMY)
+    task = PeriodicTask.objects.filter(pk=source.periodic_task_id).first() if source.periodic_task_id else None
+    if not wanted:
+        if task is not None:
+            task.delete()  # SET_NULL clears the link
+        return
+    schedule, _ = IntervalSchedule.objects.get_or_create(every=source.refresh_interval,
+                                                         period=IntervalSchedule.HOURS)
+    values = dict(name=f"EPG refresh: source {source.pk}", task="epg.refresh_due", args=json.dumps([source.pk]),
+                  interval=schedule, enabled=bool(source.is_active), description=f"Refresh of EPG source {source.name!r}",
+                  expire_seconds=3600)
+    if task is None:
+        task = PeriodicTask.objects.filter(name=values["name"]).first() or PeriodicTask(**values)
+    for k, v in values.items():
+        setattr(task, k, v)
+    task.save()
+    if source.periodic_task_id != task.pk:
+        EPGSource.objects.filter(pk=source.pk).update(periodic_task=task)
+        source.periodic_task_id = task.pk
+
+
+def delete_periodic_task(source: EPGSource) -> None:
+    from django_celery_beat.models import PeriodicTask
+
+    if source.periodic_task_id:
+        PeriodicTask.objects.filter(pk=source.periodic_task_id).delete()
+    PeriodicTask.objects.filter(name=f"EPG refresh: source {source.pk}").delete()
+
+
+# --- output ------------------------------------------------------------------------------------
+
+
+def output_path() -> Path:
+    return Path(settings.DATA_DIR) / "epg" / OUTPUT_FILENAME
+
+
+def regenerate_output(source_id: int | None = None) -> Path:
+    """Write the merged XMLTV of all active sources (a channel id in several sources comes from the one with
+    the highest priority) to a temporary file and move it over the output in one rename; then, after commit,
+    send ``output_regenerated``."""
+    from . import selectors
+    from .signals import output_regenerated
+
+    target = output_path()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".epg-", suffix=".xml.tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh, parsers.GuideWriter(fh) as writer:
+            channels = selectors.output_channels()
+            for ch in channels:
+                writer.channel(ch["tvg_id"], ch["display_names"] or [ch["name"] or ch["tvg_id"]], ch["icon_url"])
+            for p in selectors.output_programmes([c["id"] for c in channels]):
+                writer.programme(p.pop("tvg_id"), p.pop("start"), p.pop("stop"), **p)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    logger.info("Wrote %s (%d channels)", target, len(channels))
+    transaction.on_commit(lambda: output_regenerated.send(sender=EPGSource, filename=OUTPUT_FILENAME,
+                                                           source_id=source_id))
+    return target
