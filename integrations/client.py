@@ -151,7 +151,8 @@ class GenericAPIClient:
                  api_key: str | None = None, auth_endpoint: str | None = None, *,
                  auth_type: str | None = None, refresh_endpoint: str | None = None,
                  api_key_header: str | None = "X-Api-Key", api_key_query: str | None = None,
-                 verify: bool = True, timeout=None, token_lifetime: float | None = None):
+                 verify: bool = True, timeout=None, token_lifetime: float | None = None,
+                 retries: int | None = None):
         if not base_url:
             raise APIError("No API URL is configured for this service", permanent=True)
         parts = urlsplit(base_url)
@@ -176,7 +177,7 @@ class GenericAPIClient:
                 register_secret(secret)
         self._secrets = {s for s in (self.password, self.api_key) if s}
         self._origin = (parts.scheme, parts.hostname, parts.port)
-        self._session = http.session(verify=verify)
+        self._session = http.session(verify=verify, retries=retries)
         self._local_entry: dict | None = None   # last entry seen, to skip a cache read per request
         self._local_lock = threading.Lock()
         self.login_count = 0                     # logins this instance performed (tests, benchmarks)
@@ -211,7 +212,7 @@ class GenericAPIClient:
             auth_type=auth_type,
             refresh_endpoint=entry.get("refresh_endpoint") if auth_type in (None, "jwt") else None,
             api_key_header=getattr(service, "api_key_header", "") or entry.get("api_key_header") or "X-Api-Key",
-            api_key_query=getattr(service, "api_key_query", "") or None,
+            api_key_query=getattr(service, "api_key_query", "") or entry.get("api_key_query") or None,
             verify=getattr(service, "verify_ssl", True),
         )
         kwargs.update(overrides)

@@ -1,0 +1,138 @@
+"""The service proxy: one request to a service's API URL on behalf of an authenticated user.
+
+Not an open proxy: the host is always the service's API URL; ``path`` must be a plain absolute path;
+redirects to other hosts are not followed (GenericAPIClient); only a short list of request headers is
+forwarded (so hop-by-hop headers and the caller's own credentials never reach the service); the answer read
+is capped; the service's stored credentials are added by the client and scrubbed from anything returned.
+"""
+from __future__ import annotations
+
+import json
+from urllib.parse import unquote, urlsplit
+
+from django.conf import settings
+
+from homelab import http
+
+from .client import APIError, GenericAPIClient
+
+FORWARDED_REQUEST_HEADERS = ("Content-Type", "Accept", "Accept-Language", "If-None-Match", "If-Modified-Since")
+MAX_DECODE_ROUNDS = 4
+
+
+class ProxyError(Exception):
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.message, self.status = message, status
+
+
+def _bad(candidate: str) -> str | None:
+    if not candidate.startswith("/"):
+        return "path must be an absolute path starting with /"
+    if candidate.startswith("//"):
+        return "path must not name a host"
+    if "\\" in candidate:
+        return "path must not contain backslashes"
+    if "@" in candidate:
+        return "path must not contain @"
+    if any(ord(c) < 32 or ord(c) == 127 for c in candidate):
+        return "path must not contain control characters"
+    if "#" in candidate:
+        return "path must not contain a fragment"
+    parts = urlsplit(candidate)
+    if parts.scheme or parts.netloc:
+        return "path must not name a scheme or host"
+    segments = parts.path.split("/")
+    if ".." in segments or "." in segments:
+        return "path must not contain . or .. segments"
+    return None
+
+
+def validate_path(path: str | None) -> str:
+    """The path to send, or ProxyError(400). Checked as given and after each round of percent-decoding, so
+    encoded slashes, dots and schemes are caught too."""
+    if not path:
+        raise ProxyError("path is required", 400)
+    candidate = path
+    for _ in range(MAX_DECODE_ROUNDS):
+        reason = _bad(candidate)
+        if reason:
+            raise ProxyError(f"Invalid path: {reason}", 400)
+        decoded = unquote(candidate)
+        if decoded == candidate:
+            return path
+        candidate = decoded
+    raise ProxyError("Invalid path: encoded too many times", 400)
+
+
+def _decode(response, body: bytes):
+    content_type = (response.headers.get("Content-Type") or "").lower()
+    text = body.decode(response.encoding or "utf-8", errors="replace")
+    if "json" in content_type or text.lstrip()[:1] in ("{", "["):
+        try:
+            return json.loads(text)
+        except ValueError:
+            pass
+    return text
+
+
+def forward(service, method: str, path: str, *, params: list[tuple[str, str]], body: bytes,
+            headers: dict[str, str]):
+    """Send the request; returns the decoded answer of a 2xx. Raises ProxyError (status for the caller)."""
+    target = service.target_url
+    if not target:
+        raise ProxyError("Service has no API URL", 400)
+    path = validate_path(path)
+    sent_headers = {k: v for k, v in headers.items() if k in FORWARDED_REQUEST_HEADERS and v}
+    try:
+        client = GenericAPIClient.for_service(service)
+    except APIError as exc:
+        raise ProxyError(str(exc), 400) from None
+    try:
+        response = client.request(method, path, params=params or None, data=body or None, raw=True,
+                                  headers=sent_headers, stream=True)
+    except APIError as exc:
+        if exc.timeout:
+            raise ProxyError("Upstream timed out", 504) from None
+        if exc.status and 400 <= exc.status < 500:  # the service refused the stored credentials
+            raise ProxyError(client._scrub(str(exc)), exc.status) from None
+        raise ProxyError(f"Upstream unreachable: {client._scrub(str(exc))}", 502) from None
+    with response:
+        status = response.status_code
+        if 300 <= status < 400:
+            raise ProxyError(f"Upstream redirected (HTTP {status}); redirects to other hosts are not followed", 502)
+        try:
+            raw = http.read_capped(response, settings.SERVICE_PROXY_MAX_BYTES)
+        except http.TooLarge:
+            raise ProxyError(f"Upstream answer is over the {settings.SERVICE_PROXY_MAX_BYTES}-byte limit", 502) from None
+        except Exception:
+            raise ProxyError("Upstream answer could not be read", 502) from None
+    data = _decode(response, raw)
+    if status >= 400:
+        excerpt = data if isinstance(data, str) else json.dumps(data)
+        excerpt = client._scrub(excerpt[:200]).strip()
+        message = f"Upstream answered HTTP {status}" + (f": {excerpt}" if excerpt else "")
+        raise ProxyError(message, status if status < 500 else 502)
+    return _scrub_data(client, data)
+
+
+def _scrub_data(client: GenericAPIClient, data):
+    """The answer with any stored secret masked (a service that echoes its key does not leak it)."""
+    if not client._secrets:
+        return data
+    if isinstance(data, str):
+        return _scrub_known(client, data)
+    text = json.dumps(data)
+    scrubbed = _scrub_known(client, text)
+    if scrubbed == text:
+        return data
+    try:
+        return json.loads(scrubbed)
+    except ValueError:
+        return scrubbed
+
+
+def _scrub_known(client, text: str) -> str:
+    for secret in sorted(client._secrets, key=len, reverse=True):
+        text = text.replace(secret, "****")
+    return text

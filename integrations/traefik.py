@@ -1,0 +1,185 @@
+"""Reading Traefik's API: routers, services and entry points (with paging), and router rules to URLs.
+
+``parse_rule`` and ``routes`` are pure; ``fetch`` talks to Traefik through GenericAPIClient.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .client import APIError, GenericAPIClient
+
+MAX_PAGES = 1000
+
+_MATCHER = re.compile(r"\b(Host|HostRegexp|PathPrefix|Path|HostHeader)\s*\(([^)]*)\)")
+_ARG = re.compile(r"`([^`]*)`|\"((?:[^\"\\]|\\.)*)\"")
+
+
+class TraefikError(Exception):
+    """Traefik is unreachable or answered something that is not its API."""
+
+
+@dataclass
+class Rule:
+    hosts: list[str] = field(default_factory=list)          # plain host names, in rule order
+    wildcards: list[str] = field(default_factory=list)      # *.example.com (no URL invented)
+    regexps: list[str] = field(default_factory=list)        # HostRegexp arguments (no URL invented)
+    path_prefix: str = ""
+
+
+def parse_rule(rule: str) -> Rule:
+    """Hosts and path prefix of a router rule, v2 or v3 syntax:
+    ``Host(`a`) || Host(`b`)``, ``Host(`a`,`b`)``, ``Host(`a`) && PathPrefix(`/x`)``, ``HostRegexp(...)``."""
+    result = Rule()
+    for matcher, args in _MATCHER.findall(rule or ""):
+        values = [a or b for a, b in _ARG.findall(args)]
+        if matcher in ("Host", "HostHeader"):
+            for host in values:
+                host = host.strip().lower()
+                if not host:
+                    continue
+                bucket = result.wildcards if "*" in host else result.hosts
+                if host not in bucket:
+                    bucket.append(host)
+        elif matcher == "HostRegexp":
+            result.regexps.extend(v for v in values if v not in result.regexps)
+        elif matcher in ("PathPrefix", "Path") and values and not result.path_prefix:
+            prefix = values[0]
+            if prefix.startswith("/") and not re.search(r"[{}*]", prefix):
+                result.path_prefix = prefix.rstrip("/") if prefix != "/" else ""
+    return result
+
+
+def _as_list(data, kind: str) -> list[dict]:
+    """Traefik answers lists (``/api/http/routers``) or, from ``/api/rawdata``, maps keyed by name."""
+    if isinstance(data, dict):
+        items = []
+        for name, value in data.items():
+            if isinstance(value, dict):
+                item = {"name": name, **value}
+                if "@" in name:
+                    item.setdefault("provider", name.rsplit("@", 1)[1])
+                items.append(item)
+        return items
+    if isinstance(data, list) and all(isinstance(i, dict) for i in data):
+        return data
+    raise TraefikError(f"Traefik answered something that is not a list of {kind}")
+
+
+@dataclass
+class Route:
+    """One router as the registry sees it."""
+
+    router: str
+    name: str
+    provider: str
+    service: str
+    rule: str
+    entry_points: list[str]
+    url: str
+    api_url: str
+    hosts: list[str]
+    wildcards: list[str]
+    regexps: list[str]
+    path_prefix: str
+    tls: bool
+
+
+def _scheme_and_port(router: dict, entrypoints: dict[str, dict]) -> tuple[str, str]:
+    names = router.get("entryPoints") or router.get("using") or []
+    tls = bool(router.get("tls"))
+    port = ""
+    for name in names:
+        ep = entrypoints.get(name) or {}
+        address = ep.get("address") or ""
+        ep_port = address.rsplit(":", 1)[-1] if ":" in address else ""
+        ep_tls = bool(((ep.get("http") or {}).get("tls"))) or ep_port == "443" or name in ("websecure", "https")
+        tls = tls or ep_tls
+        if ep_port and ep_port not in ("80", "443"):
+            port = ep_port
+        break  # the first entry point decides
+    return ("https" if tls else "http"), port
+
+
+def first_server_url(service: dict | None) -> str:
+    servers = ((service or {}).get("loadBalancer") or {}).get("servers") or []
+    for server in servers:
+        if isinstance(server, dict) and server.get("url"):
+            return server["url"].rstrip("/")
+    return ""
+
+
+def routes(routers: list[dict], services: list[dict], entrypoints: list[dict]) -> list[Route]:
+    """Routers joined with their service and entry points; @internal and disabled routers are skipped."""
+    svc_by_name = {s.get("name"): s for s in services}
+    eps = {e.get("name"): e for e in entrypoints}
+    out = []
+    for router in routers:
+        full = router.get("name") or ""
+        provider = router.get("provider") or (full.rsplit("@", 1)[1] if "@" in full else "")
+        service = router.get("service") or ""
+        if service and "@" not in service and provider:
+            service = f"{service}@{provider}"
+        if provider == "internal" or service.endswith("@internal") or full.endswith("@internal"):
+            continue
+        if (router.get("status") or "enabled") == "disabled":
+            continue
+        rule = router.get("rule") or ""
+        parsed = parse_rule(rule)
+        scheme, port = _scheme_and_port(router, eps)
+        url = ""
+        if parsed.hosts:
+            url = f"{scheme}://{parsed.hosts[0]}{':' + port if port else ''}{parsed.path_prefix}"
+        backend = first_server_url(svc_by_name.get(service))
+        api_url = backend + (parsed.path_prefix if backend and parsed.path_prefix else "") if backend else url
+        out.append(Route(
+            router=full, name=full.rsplit("@", 1)[0] if "@" in full else full, provider=provider,
+            service=service, rule=rule, entry_points=list(router.get("entryPoints") or []), url=url,
+            api_url=api_url, hosts=parsed.hosts, wildcards=parsed.wildcards, regexps=parsed.regexps,
+            path_prefix=parsed.path_prefix, tls=scheme == "https",
+        ))
+    return out
+
+
+def client(url: str, username: str = "", password: str = "", verify: bool = True) -> GenericAPIClient:
+    return GenericAPIClient(url, username=username or None, password=password or None,
+                            auth_type="basic" if username else "none", verify=verify)
+
+
+def fetch_all(api: GenericAPIClient, endpoint: str, per_page: int = 100) -> list:
+    """Every item of a paged Traefik list: follows ``X-Next-Page`` until it wraps back (to 1)."""
+    items, page, seen = [], 1, set()
+    for _ in range(MAX_PAGES):
+        try:
+            response = api.get(endpoint, params={"page": page, "per_page": per_page}, raw=True)
+        except APIError as exc:
+            raise TraefikError(f"Traefik is unreachable: {exc}") from None
+        if response.status_code >= 400:
+            raise TraefikError(f"Traefik answered HTTP {response.status_code} for {endpoint}")
+        try:
+            data = response.json()
+        except ValueError:
+            raise TraefikError(f"Traefik answered something that is not JSON for {endpoint}") from None
+        if isinstance(data, dict):  # not paged (a map, e.g. rawdata)
+            return _as_list(data, endpoint)
+        items.extend(_as_list(data, endpoint))
+        seen.add(page)
+        try:
+            nxt = int(response.headers.get("X-Next-Page") or 0)
+        except ValueError:
+            nxt = 0
+        if nxt <= page or nxt in seen:
+            break
+        page = nxt
+    return items
+
+
+def fetch(api: GenericAPIClient, per_page: int = 100) -> list[Route]:
+    """The routes Traefik knows now. Raises TraefikError."""
+    routers = fetch_all(api, "/api/http/routers", per_page)
+    services = fetch_all(api, "/api/http/services", per_page)
+    try:
+        entrypoints = fetch_all(api, "/api/entrypoints", per_page)
+    except TraefikError:
+        entrypoints = []  # older Traefik or a restricted API: scheme then comes from TLS alone
+    return routes(routers, services, entrypoints)
