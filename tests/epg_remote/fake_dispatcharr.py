@@ -19,6 +19,15 @@ INVALID_TOKEN = {"detail": "Given token not valid for any token type", "code": "
 BAD_LOGIN = {"detail": "No active account found with the given credentials"}
 
 
+def _body(call) -> dict:
+    """A JSON body, or a form body (DRF accepts both)."""
+    try:
+        body = call.json()
+    except ValueError:
+        body = call.form()
+    return body if isinstance(body, dict) else {}
+
+
 def _b64(data: dict) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
 
@@ -87,7 +96,7 @@ class FakeDispatcharr:
     def _login(self, call):
         if self.login_status:
             return self.login_status, {"detail": "User account is disabled."}
-        body = call.json() or {}
+        body = _body(call)
         if body.get("username") != self.username or body.get("password") != self.password:
             return 401, BAD_LOGIN
         with self.lock:
@@ -97,7 +106,7 @@ class FakeDispatcharr:
             return 200, {"access": self._new_access(), "refresh": refresh}
 
     def _refresh(self, call):
-        body = call.json() or {}
+        body = _body(call)
         with self.lock:
             if body.get("refresh") not in self.refresh_tokens:
                 return 401, INVALID_TOKEN
@@ -143,7 +152,7 @@ class FakeDispatcharr:
         denied = self._authorized(call)
         if denied:
             return denied
-        epg_id = (call.json() or {}).get("id")
+        epg_id = _body(call).get("id")
         with self.lock:
             source = self.sources.get(epg_id)
             if source is None:
