@@ -1,0 +1,155 @@
+"""manage.py sync_traefik against a fake Traefik (real fixture files, paging) over real HTTP."""
+import base64
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from integrations import traefik
+from integrations.models import Service
+from tests.integrations.faketraefik import FakeTraefik, fixture_data
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def fake_traefik(fake_server, settings):
+    t = FakeTraefik(fake_server())
+    settings.TRAEFIK_API_URL = t.url
+    settings.TRAEFIK_PAGE_SIZE = 2
+    settings.DOCKER_HOST = ""
+    return t
+
+
+def sync(*args) -> str:
+    out = io.StringIO()
+    call_command("sync_traefik", "--no-detect", *args, stdout=out, stderr=io.StringIO())
+    return out.getvalue().strip()
+
+
+def test_it_creates_a_service_per_router_following_pages(fake_traefik):
+    line = sync()
+    routers = [r for r in fixture_data()["routers"] if not r["service"].endswith("@internal")
+               and r.get("status", "enabled") != "disabled"]
+    assert Service.objects.count() == len(routers)
+    assert line.startswith(f"created {len(routers)}, updated 0, unchanged 0, gone 0")
+    pages = sorted({int(c.query["page"]) for c in fake_traefik.srv.calls_to("/api/http/routers")})
+    assert len(pages) > 1 and pages == list(range(1, len(pages) + 1))
+
+
+def test_urls_come_from_host_rules_and_api_urls_from_servers(fake_traefik):
+    sync()
+    bar = Service.objects.get(traefik_router="bar@myprovider")
+    assert bar.url == "http://foo.bar"
+    assert bar.traefik_service == "foo-service@myprovider"
+    assert bar.api_url == "http://foo.bar"  # foo-service has no load balancer in the fixtures: public URL
+    baz = Service.objects.get(traefik_router="baz@myprovider")
+    assert baz.url == "https://foo.baz"  # tls on the router
+    crd = Service.objects.get(traefik_router="default-test-route-6b204d94623b3df4370c@kubernetescrd")
+    assert crd.url == "https://foo.com/bar"  # Host && PathPrefix: the prefix is kept
+    assert crd.traefik_service == "default-test-route-6b204d94623b3df4370c@kubernetescrd"  # provider added
+    assert crd.api_url == "http://10.42.0.3:80/bar"  # first load-balancer server
+    assert crd.entry_points == ["web"]
+    assert not Service.objects.filter(traefik_router__contains="api-route").exists()  # api@internal skipped
+
+
+def test_a_second_run_changes_nothing(fake_traefik):
+    sync()
+    before = {s.pk: (s.updated_at, s.url, s.api_url) for s in Service.objects.all()}
+    line = sync()
+    assert line.startswith(f"created 0, updated 0, unchanged {len(before)}, gone 0")
+    assert {s.pk: (s.updated_at, s.url, s.api_url) for s in Service.objects.all()} == before
+
+
+def test_vanished_routers_are_marked_not_seen_and_keep_credentials(fake_traefik):
+    sync()
+    bar = Service.objects.get(traefik_router="bar@myprovider")
+    bar.api_key = "kept-secret-key-1"
+    bar.save()
+    fake_traefik.data["routers"] = [r for r in fake_traefik.data["routers"] if r.get("name") != "bar@myprovider"]
+    assert ", gone 1," in sync()
+    bar.refresh_from_db()
+    assert bar.seen is False and bar.api_key == "kept-secret-key-1"
+    fake_traefik.data["routers"] = fixture_data()["routers"]
+    sync()
+    bar.refresh_from_db()
+    assert bar.seen is True
+
+
+def test_an_edited_api_url_is_kept(fake_traefik):
+    sync()
+    crd = Service.objects.get(traefik_router="default-test-route-6b204d94623b3df4370c@kubernetescrd")
+    crd.api_url, crd.api_url_locked = "http://127.0.0.1:1234", True
+    crd.save()
+    sync()
+    crd.refresh_from_db()
+    assert crd.api_url == "http://127.0.0.1:1234"
+
+
+def test_basic_auth_to_traefik(fake_server, settings):
+    token = "Basic " + base64.b64encode(b"traefik:tr-pass-123").decode()
+    t = FakeTraefik(fake_server(), auth=token)
+    settings.TRAEFIK_API_URL, settings.DOCKER_HOST = t.url, ""
+    settings.TRAEFIK_API_USERNAME, settings.TRAEFIK_API_PASSWORD = "traefik", "tr-pass-123"
+    assert sync().startswith("created")
+    settings.TRAEFIK_API_PASSWORD = "wrong-pass"
+    with pytest.raises(CommandError, match="401"):
+        sync()
+
+
+def test_unreachable_traefik_is_a_one_line_error(settings):
+    settings.TRAEFIK_API_URL = "http://127.0.0.1:9"
+    with pytest.raises(CommandError) as err:
+        sync()
+    assert "unreachable" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_garbage_from_traefik_is_an_error(fake_server, settings):
+    srv = fake_server()
+
+    @srv.route("GET", "/api/http/routers")
+    def routers(call):
+        return 200, "<html>not traefik</html>", {"Content-Type": "text/html"}
+
+    settings.TRAEFIK_API_URL = srv.url
+    with pytest.raises(CommandError, match="not JSON"):
+        sync()
+
+
+def test_no_traefik_url_is_an_error(settings):
+    settings.TRAEFIK_API_URL = ""
+    with pytest.raises(CommandError, match="TRAEFIK_API_URL"):
+        sync()
+
+
+def test_rule_parsing_v2_and_v3():
+    r = traefik.parse_rule("Host(`a.example`) || Host(`b.example`)")
+    assert r.hosts == ["a.example", "b.example"]
+    r = traefik.parse_rule("Host(`a.example`,`b.example`) && PathPrefix(`/app/`)")
+    assert r.hosts == ["a.example", "b.example"] and r.path_prefix == "/app"
+    r = traefik.parse_rule("HostRegexp(`{sub:[a-z]+}.example.com`)")
+    assert r.hosts == [] and r.regexps == ["{sub:[a-z]+}.example.com"]
+    r = traefik.parse_rule("Host(`*.example.com`)")
+    assert r.hosts == [] and r.wildcards == ["*.example.com"]
+    assert traefik.parse_rule("PathPrefix(`/api`)").hosts == []
+
+
+def test_wildcard_rules_get_no_url():
+    routes = traefik.routes([{"name": "w@docker", "provider": "docker", "service": "w", "rule": "Host(`*.x.lan`)"}],
+                            [], [])
+    assert routes[0].url == "" and routes[0].wildcards == ["*.x.lan"]
+
+
+def test_docker_labels_are_read(fake_traefik, fake_server, settings):
+    docker = fake_server()
+
+    @docker.route("GET", "/containers/json")
+    def containers(call):
+        return 200, [{"Names": ["/bar"], "Labels": {"homelab.api.enabled": "true", "homelab.api.type": "sonarr",
+                                                      "homelab.api.endpoint": "/api/v3"}},
+                     {"Names": ["/other"], "Labels": {"traefik.enable": "true"}}]
+
+    settings.DOCKER_HOST = f"tcp://127.0.0.1:{docker.port}"
+    sync()
+    bar = Service.objects.get(traefik_router="bar@myprovider")
+    assert bar.labels == {"enabled": "true", "type": "sonarr", "endpoint": "/api/v3"}
