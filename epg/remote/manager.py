@@ -100,7 +100,7 @@ def error_from_http(exc: HTTPError, what: str) -> DispatcharrError:
     status = getattr(exc, "status", None)
     detail = str(exc)
     if status == 401:
-        return DispatcharrError(f"{what}: authentication failed, check the username and password ({detail})",
+        return DispatcharrError(f"{what}: authentication failed: {detail}",
                                 kind=DispatcharrError.AUTH, status=status)
     if status == 403:
         return DispatcharrError(f"{what}: forbidden, the account is disabled or lacks permission ({detail})",
