@@ -11,6 +11,7 @@ from typing import IO, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
+import urllib3
 from django.conf import settings
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
@@ -92,6 +93,11 @@ def request(sess: requests.Session, method: str, url: str, *, timeout=None, **kw
     except (requests.exceptions.ConnectTimeout, requests.exceptions.ReadTimeout) as exc:
         raise HTTPError(f"{where}: timed out", timeout=True) from None
     except requests.exceptions.ConnectionError as exc:
+        # urllib3 reports a read timeout whose retries ran out as MaxRetryError(ReadTimeoutError), which
+        # requests raises as ConnectionError: it is still a timeout
+        cause = exc.args[0] if exc.args else None
+        if isinstance(getattr(cause, "reason", None), urllib3.exceptions.ReadTimeoutError):
+            raise HTTPError(f"{where}: timed out", timeout=True) from None
         reason = "connection refused" if "refused" in str(exc).lower() else "connection failed"
         raise HTTPError(f"{where}: {reason}") from None
     except requests.exceptions.InvalidURL:

@@ -1,0 +1,169 @@
+"""/api/services/<id>/proxy/: forwarding, the answer's shape, upstream errors, and hostile paths."""
+import logging
+import time
+from urllib.parse import quote
+
+import pytest
+
+from integrations.models import Service
+from tests.integrations import upstreams
+from tests.integrations.upstreams import ARR_KEY
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def arr(fake_server):
+    srv = upstreams.arr(fake_server())
+
+    @srv.route("*", "/api/v3/echo")
+    def echo(call):
+        return 200, {"method": call.method, "query": call.query, "body": call.body.decode(),
+                     "content_type": call.headers.get("content-type"),
+                     "has_authorization": "authorization" in call.headers,
+                     "has_cookie": "cookie" in call.headers, "connection": call.headers.get("connection"),
+                     "key_ok": call.headers.get("x-api-key") == ARR_KEY}
+
+    @srv.route("GET", "/api/v3/text")
+    def text(call):
+        return 200, "plain words"
+
+    @srv.route("GET", "/api/v3/missing")
+    def missing(call):
+        return 404, {"message": "NotFound"}
+
+    @srv.route("GET", "/api/v3/boom")
+    def boom(call):
+        return 500, {"message": "boom"}
+
+    @srv.route("GET", "/api/v3/echo-key")
+    def echo_key(call):
+        return 200, {"your_key": call.headers.get("x-api-key")}
+
+    @srv.route("GET", "/api/v3/slow")
+    def slow(call):
+        time.sleep(1.5)
+        return 200, {}
+
+    @srv.route("GET", "/api/v3/big")
+    def big(call):
+        return 200, "x" * 5000
+
+    return srv
+
+
+@pytest.fixture
+def service(arr):
+    return Service.objects.create(name="sonarr", api_url=arr.url, api_key=ARR_KEY, service_type="sonarr")
+
+
+def proxy_url(service, path, **params):
+    extra = "".join(f"&{k}={quote(str(v))}" for k, v in params.items())
+    return f"/api/services/{service.pk}/proxy/?path={quote(path, safe='/')}{extra}"
+
+
+def test_get_is_wrapped_in_success_data(admin_client_jwt, service):
+    response = admin_client_jwt.get(proxy_url(service, "/api/v3/system/status"))
+    assert response.status_code == 200
+    assert response.json() == {"success": True, "data": {"appName": "Sonarr", "version": "4.0.0"}}
+
+
+def test_query_parameters_and_json_body_are_forwarded(admin_client_jwt, service, arr):
+    response = admin_client_jwt.post(proxy_url(service, "/api/v3/echo", filter="downloading", category="movies"),
+                                     {"name": "test"}, format="json")
+    data = response.json()["data"]
+    assert data["method"] == "POST" and data["query"] == {"filter": "downloading", "category": "movies"}
+    assert data["body"] == '{"name":"test"}' and data["content_type"] == "application/json"
+    assert data["key_ok"] is True
+    assert data["has_authorization"] is False  # the caller's own JWT never reaches the service
+    for method in ("put", "patch", "delete"):
+        answer = getattr(admin_client_jwt, method)(proxy_url(service, "/api/v3/echo"), {"a": 1}, format="json")
+        assert answer.json()["data"]["method"] == method.upper()
+
+
+def test_text_answers_are_data_strings(admin_client_jwt, service):
+    assert admin_client_jwt.get(proxy_url(service, "/api/v3/text")).json() == {"success": True, "data": "plain words"}
+
+
+def test_upstream_4xx_is_passed_through(admin_client_jwt, service):
+    response = admin_client_jwt.get(proxy_url(service, "/api/v3/missing"))
+    assert response.status_code == 404
+    body = response.json()
+    assert body["success"] is False and "HTTP 404" in body["error"]
+
+
+def test_upstream_5xx_is_502(admin_client_jwt, service):
+    response = admin_client_jwt.get(proxy_url(service, "/api/v3/boom"))
+    assert response.status_code == 502 and response.json()["success"] is False
+
+
+def test_unreachable_is_502_and_timeout_504(admin_client_jwt, service, settings):
+    settings.HTTP_READ_TIMEOUT = 0.5
+    assert admin_client_jwt.get(proxy_url(service, "/api/v3/slow")).status_code == 504
+    service.api_url = "http://127.0.0.1:9"
+    service.save()
+    response = admin_client_jwt.get(proxy_url(service, "/api/v3/system/status"))
+    assert response.status_code == 502 and response.json()["error"].startswith("Upstream unreachable")
+
+
+def test_the_body_read_is_capped(admin_client_jwt, service, settings):
+    settings.SERVICE_PROXY_MAX_BYTES = 1000
+    response = admin_client_jwt.get(proxy_url(service, "/api/v3/big"))
+    assert response.status_code == 502 and "limit" in response.json()["error"]
+
+
+def test_credentials_are_never_in_the_answer_or_the_logs(admin_client_jwt, service, caplog):
+    with caplog.at_level(logging.DEBUG):
+        response = admin_client_jwt.get(proxy_url(service, "/api/v3/echo-key"))
+        admin_client_jwt.get(proxy_url(service, "/api/v3/missing"))
+        detail = admin_client_jwt.get(f"/api/services/{service.pk}/")
+    assert response.json() == {"success": True, "data": {"your_key": "****"}}
+    assert ARR_KEY not in response.content.decode() + detail.content.decode() + caplog.text
+
+
+def test_only_authenticated_users(api_client, service, arr):
+    response = api_client.get(proxy_url(service, "/api/v3/system/status"))
+    assert response.status_code == 401 and response.json()["success"] is False
+    assert arr.calls == []
+
+
+def test_unknown_service_is_404(admin_client_jwt):
+    response = admin_client_jwt.get("/api/services/999/proxy/?path=/api")
+    assert response.status_code == 404 and response.json()["success"] is False
+
+
+HOSTILE = [
+    "", "api/v3", "http://evil.example/x", "https://evil.example", "//evil.example/x", "///evil.example",
+    "/%2F%2Fevil.example", "%2F%2Fevil.example", "/api/../admin", "/api/%2e%2e/admin", "/api/%252e%252e/admin",
+    "/api%2F..%2Fadmin", "/@evil.example", "/api@evil.example/x", "/api/%40evil", "\\\\evil.example\\x",
+    "/api\\..\\admin", "/api/%5c..%5cadmin", "/api\r\nHost: evil", "/api%0d%0aX-Injected: 1", "/api/%00",
+    "/api/x#frag", "javascript:alert(1)", "/./api", "/api/.", "/..", "/%2e%2e/%2e%2e/etc/passwd",
+]
+
+
+@pytest.mark.parametrize("path", HOSTILE)
+def test_hostile_paths_are_refused_with_nothing_sent(admin_client_jwt, service, arr, path):
+    response = admin_client_jwt.get(f"/api/services/{service.pk}/proxy/?path={quote(path, safe='')}")
+    assert response.status_code == 400, path
+    assert response.json()["success"] is False
+    assert arr.calls == []
+
+
+def test_redirects_to_other_hosts_are_not_followed(admin_client_jwt, service, arr, fake_server):
+    evil = fake_server()
+    arr.route("GET", "/api/v3/redirect")(lambda call: (302, "", {"Location": evil.url + "/steal"}))
+    response = admin_client_jwt.get(proxy_url(service, "/api/v3/redirect"))
+    assert response.status_code == 502
+    assert evil.calls == []
+
+
+def test_a_login_service_is_proxied_with_a_shared_login(admin_client_jwt, fake_server):
+    srv = fake_server()
+    portainer = upstreams.Portainer(srv)
+    svc = Service.objects.create(name="portainer", api_url=srv.url, api_username=upstreams.USER,
+                                 api_password=upstreams.PASSWORD, service_type="portainer")
+    for _ in range(3):
+        response = admin_client_jwt.get(proxy_url(svc, "/api/endpoints"))
+        assert response.json() == {"success": True, "data": [{"Id": 1, "Name": "local"}]}
+    assert portainer.logins == 1
+    assert upstreams.PASSWORD not in response.content.decode()

@@ -1,0 +1,101 @@
+"""/api/services/: list, detail, create/update with write-only credentials, detect, test, docs; the admin."""
+import pytest
+
+from integrations.models import Service
+from tests.integrations import upstreams
+from tests.integrations.upstreams import ARR_KEY
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sonarr(fake_server):
+    srv = upstreams.arr(fake_server())
+    service = Service.objects.create(name="sonarr", api_url=srv.url, api_key=ARR_KEY, service_type="sonarr")
+    return service, srv
+
+
+def test_list_and_detail_never_show_credentials(admin_client_jwt, sonarr):
+    service, _ = sonarr
+    listed = admin_client_jwt.get("/api/services/")
+    assert listed.status_code == 200
+    item = listed.json()[0]
+    assert item["name"] == "sonarr" and item["has_api_key"] is True and item["has_credentials"] is True
+    assert "api_key" not in item and "api_password" not in item
+    detail = admin_client_jwt.get(f"/api/services/{service.pk}/")
+    assert detail.json()["id"] == service.pk and ARR_KEY not in detail.content.decode()
+
+
+def test_create_and_update_a_manual_service(admin_client_jwt):
+    created = admin_client_jwt.post("/api/services/", {"name": "gitea", "url": "http://127.0.0.1:3000",
+                                                       "api_username": "me", "api_password": "secret-pw-1"},
+                                    format="json")
+    assert created.status_code == 201 and created.json()["source"] == "manual"
+    assert "secret-pw-1" not in created.content.decode()
+    pk = created.json()["id"]
+    updated = admin_client_jwt.patch(f"/api/services/{pk}/", {"api_url": "http://127.0.0.1:3001"}, format="json")
+    assert updated.json()["api_url"] == "http://127.0.0.1:3001"
+    service = Service.objects.get(pk=pk)
+    assert service.api_password == "secret-pw-1" and service.api_url_locked
+    bad = admin_client_jwt.patch(f"/api/services/{pk}/", {"api_url": "ftp://x"}, format="json")
+    assert bad.status_code == 400 and bad.json()["success"] is False
+
+
+def test_anonymous_is_refused(api_client):
+    response = api_client.get("/api/services/")
+    assert response.status_code == 401 and response.json()["success"] is False
+
+
+def test_detect_now(admin_client_jwt, sonarr):
+    service, srv = sonarr
+    response = admin_client_jwt.post(f"/api/services/{service.pk}/detect/")
+    body = response.json()
+    assert response.status_code == 200 and body["detected"] is True and body["method"] == "catalogue"
+    assert body["auth_type"] == "api_key"
+    service.refresh_from_db()
+    assert service.api_detected_at is not None
+
+
+def test_test_connection(admin_client_jwt, sonarr):
+    service, srv = sonarr
+    body = admin_client_jwt.post(f"/api/services/{service.pk}/test/").json()
+    assert body["success"] is True and body["status"] == 200 and body["path"] == "/api/v3/system/status"
+    service.api_key = "wrong-key-1234567"
+    service.save()
+    body = admin_client_jwt.post(f"/api/services/{service.pk}/test/").json()
+    assert body["success"] is False and body["status"] == 401
+    assert "wrong-key-1234567" not in str(body)
+
+
+def test_docs(admin_client_jwt, sonarr):
+    service, _ = sonarr
+    admin_client_jwt.post(f"/api/services/{service.pk}/detect/")
+    body = admin_client_jwt.get(f"/api/services/{service.pk}/docs/").json()
+    assert body["base_path"] == "/api/v3" and body["auth_type"] == "api_key"
+    assert set(body["examples"]) == {"curl", "python", "fetch"}
+    assert f"/api/services/{service.pk}/proxy/?path=/api/v3/system/status" in body["examples"]["curl"]
+    assert body["probes_answered"][0]["path"] == "/api/v3/system/status"
+    assert ARR_KEY not in str(body)
+
+
+def test_unknown_routes_answer_in_the_dialect(admin_client_jwt):
+    response = admin_client_jwt.get("/api/services/1/nothing-here/")
+    assert response.status_code == 404 and response.json()["success"] is False
+
+
+def test_admin_masks_credentials_and_runs_actions(client, admin_user, sonarr):
+    service, srv = sonarr
+    client.force_login(admin_user)
+    page = client.get(f"/admin/integrations/service/{service.pk}/change/")
+    assert page.status_code == 200 and ARR_KEY not in page.content.decode()
+    listing = client.get("/admin/integrations/service/?api_detected__exact=0&q=sonarr")
+    assert listing.status_code == 200
+    for action in ("redetect_api", "test_connection"):
+        response = client.post("/admin/integrations/service/", {"action": action, "_selected_action": [service.pk]},
+                               follow=True)
+        assert response.status_code == 200
+        assert ARR_KEY not in response.content.decode()
+    service.refresh_from_db()
+    assert service.api_detected
+    messages = [str(m) for m in response.context["messages"]]
+    assert any("sonarr: OK" in m for m in messages)
