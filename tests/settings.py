@@ -25,3 +25,6 @@ CELERY_TASK_DEFAULT_QUEUE = f"homelab-test-{_run}"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 WEB_AUTH_TOKEN = ""
 HTTP_MAX_RETRIES = 0
+# epg.remote: workers poll a (fake or live) remote Dispatcharr quickly and retry at once
+DISPATCHARR_POLL_INTERVAL = 0.2
+DISPATCHARR_RETRY_BACKOFF = 0
