@@ -14,6 +14,7 @@ import lzma
 import re
 import zipfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 from typing import IO, Iterator
 
@@ -183,11 +184,26 @@ def _offset(text: str) -> timedelta | None:
     return value
 
 
+_time_cache: dict[str, datetime | None] = {}
+
+
 def parse_time(text: str | None) -> datetime | None:
     """An XMLTV date ``YYYYMMDDhhmmss +zzzz`` (seconds, minutes and zone optional) as an aware UTC datetime;
-    None when absent or unreadable."""
+    None when absent or unreadable. Guides repeat the same times across channels: results are cached."""
     if not text:
         return None
+    try:
+        return _time_cache[text]
+    except KeyError:
+        pass
+    value = _parse_time(text)
+    if len(_time_cache) >= 200_000:
+        _time_cache.clear()
+    _time_cache[text] = value
+    return value
+
+
+def _parse_time(text: str) -> datetime | None:
     s = text.strip()
     n = 0
     while n < len(s) and n < 14 and s[n].isdigit():
@@ -212,6 +228,7 @@ def format_time(dt: datetime) -> str:
 
 # --- episode numbers -------------------------------------------------------------------------
 
+@lru_cache(maxsize=8192)
 def parse_xmltv_ns(text: str) -> tuple[int | None, int | None]:
     """``12.19/75.`` -> (13, 20): xmltv_ns counts from zero; '' parts are unknown."""
     parts = text.replace(" ", "").split(".")
@@ -229,6 +246,7 @@ _ONSCREEN = re.compile(r"S\s*(\d+)\s*[,:.\- ]?\s*E\s*(\d+)", re.I)
 _ONSCREEN_E = re.compile(r"^\s*E(?:p(?:isode)?)?\.?\s*(\d+)\s*$", re.I)
 
 
+@lru_cache(maxsize=8192)
 def parse_onscreen(text: str) -> tuple[int | None, int | None]:
     m = _ONSCREEN.search(text)
     if m:
@@ -363,61 +381,57 @@ def _programme(elem) -> Programme | None:
     title_lang = sub_lang = desc_lang = None
     for child in elem:
         tag = child.tag
+        text = child.text
+        if text is not None:
+            text = text.strip()
+        if text is None or (not text and len(child)):
+            text = _text(child)
         if tag == "title":
-            lang = child.get("lang")
-            if not p.title or (title_lang not in (None, "", "en") and lang == "en"):
-                t = _text(child)
-                if t:
-                    p.title, title_lang = t, lang
-        elif tag == "sub-title":
-            lang = child.get("lang")
-            if not p.sub_title or (sub_lang not in (None, "", "en") and lang == "en"):
-                t = _text(child)
-                if t:
-                    p.sub_title, sub_lang = t, lang
+            if text and (not p.title or (title_lang not in (None, "", "en") and child.get("lang") == "en")):
+                p.title, title_lang = text, child.get("lang")
         elif tag == "desc":
-            lang = child.get("lang")
-            if not p.description or (desc_lang not in (None, "", "en") and lang == "en"):
-                t = _text(child)
-                if t:
-                    p.description, desc_lang = t, lang
+            if text and (not p.description or (desc_lang not in (None, "", "en") and child.get("lang") == "en")):
+                p.description, desc_lang = text, child.get("lang")
+        elif tag == "sub-title":
+            if text and (not p.sub_title or (sub_lang not in (None, "", "en") and child.get("lang") == "en")):
+                p.sub_title, sub_lang = text, child.get("lang")
         elif tag == "category":
-            t = _text(child)
-            if t and t not in p.categories:
-                p.categories.append(t)
+            if text and text not in p.categories:
+                p.categories.append(text)
         elif tag == "episode-num":
-            system = child.get("system") or "onscreen"
-            t = _text(child)
-            if not t:
+            if not text:
                 continue
+            system = child.get("system") or "onscreen"
             if system == "xmltv_ns" and not p.episode_xmltv_ns:
-                p.episode_xmltv_ns = t
-                season, episode = parse_xmltv_ns(t)
-                p.season = season if season is not None else p.season
-                p.episode = episode if episode is not None else p.episode
+                p.episode_xmltv_ns = text
+                season, episode = parse_xmltv_ns(text)
+                if season is not None:
+                    p.season = season
+                if episode is not None:
+                    p.episode = episode
             elif system == "onscreen" and not p.episode_onscreen:
-                p.episode_onscreen = t
-                season, episode = parse_onscreen(t)
+                p.episode_onscreen = text
+                season, episode = parse_onscreen(text)
                 if p.season is None:
                     p.season = season
                 if p.episode is None:
                     p.episode = episode
-        elif tag == "icon" and not p.icon_url:
-            p.icon_url = (child.get("src") or "").strip()
-        elif tag == "rating" and not p.rating:
-            for v in child:
-                if v.tag == "value":
-                    p.rating = _text(v)
-                    break
+        elif tag == "icon":
+            if not p.icon_url:
+                p.icon_url = (child.get("src") or "").strip()
         elif tag == "new":
             p.is_new = True
         elif tag == "live":
             p.is_live = True
         elif tag == "premiere":
             p.is_premiere = True
-        elif tag == "last-chance":
-            pass
-        elif tag == "finale" or (tag == "x-finale"):
+        elif tag == "rating":
+            if not p.rating:
+                for v in child:
+                    if v.tag == "value":
+                        p.rating = _text(v)
+                        break
+        elif tag == "finale" or tag == "x-finale":
             p.is_finale = True
     if not p.title:
         p.title = "Unknown"

@@ -144,12 +144,12 @@ def run_import(source_id: int, token: str) -> str | None:
         progress(Status.PARSING, 0, "Parsing the guide.", force=True)
         new_generation = _next_generation(source)
         counts = _load(source, new_generation, path, progress)
-        _swap(source, new_generation, token, counts)
-        final_status = Status.SUCCESS
         message = (f"Imported {counts['channels']} channels and {counts['programmes']} programmes "
                    f"in {time.monotonic() - started:.1f} s.")
         if counts["skipped"]:
             message += f" Skipped {counts['skipped']} programmes without a channel or a readable start time."
+        _swap(source, new_generation, token, counts, message)
+        final_status = Status.SUCCESS
         logger.info("EPG source %s (%s): %s", source.pk, source.name, message)
         transaction.on_commit(lambda: _queue_output(source.pk))
         return final_status
@@ -228,6 +228,7 @@ class _BatchWriter:
         self.channel_ids: dict[str, int] = {}
         self.pending_channels: dict[str, parsers.Channel] = {}
         self.late_channels: dict[str, parsers.Channel] = {}
+        self.placeholders: set[str] = set()
         self.rows: list[tuple] = []
         self.programmes = 0
         self.postgres = connection.vendor == "postgresql"
@@ -240,15 +241,17 @@ class _BatchWriter:
                            f"({', '.join(['%s'] * len(self.PROGRAMME_COLUMNS))})")
 
     def channel(self, ch: parsers.Channel):
-        if ch.tvg_id in self.channel_ids:
-            # declared after its first programme (placeholder row): fill it in at the end; a duplicate
-            # declaration after a full one is ignored (first wins)
-            if ch.tvg_id in self.late_channels or ch.tvg_id in self.pending_channels:
-                return
-            self.late_channels[ch.tvg_id] = ch
+        tvg_id = ch.tvg_id
+        if tvg_id in self.placeholders:
+            # declared after its first programme: the placeholder row takes this declaration
+            self.placeholders.discard(tvg_id)
+            if tvg_id in self.pending_channels:
+                self.pending_channels[tvg_id] = ch
+            else:
+                self.late_channels[tvg_id] = ch
             return
-        if ch.tvg_id in self.pending_channels:
-            return
+        if tvg_id in self.channel_ids or tvg_id in self.pending_channels:
+            return  # a duplicate declaration: the first one wins
         self.pending_channels[ch.tvg_id] = ch
         if len(self.pending_channels) >= 1000:
             self.flush_channels()
@@ -275,7 +278,7 @@ class _BatchWriter:
         if channel not in self.channel_ids and channel not in self.pending_channels:
             # a programme before (or without) its <channel>: a placeholder named after the id
             self.pending_channels[channel] = parsers.Channel(channel, [], "")
-            self.late_channels.pop(channel, None)
+            self.placeholders.add(channel)
         self.rows.append((channel, p.start, p.stop, p.title[:500], p.sub_title[:500], p.description,
                           p.categories, p.episode_xmltv_ns[:64], p.episode_onscreen[:64], p.season, p.episode,
                           p.icon_url[:2000], p.rating[:64], p.is_new, p.is_live, p.is_premiere, p.is_finale))
@@ -287,22 +290,60 @@ class _BatchWriter:
         if not self.rows:
             return
         ids = self.channel_ids
+        cats = self._categories_json
+        if self.postgres and self.copier is not None:
+            self.copier.submit(self.rows)
+            self.programmes += len(self.rows)
+            self.rows = []
+            return
         if self.postgres:
-            with connection.cursor() as cur:
-                with cur.cursor.copy(self.copy_sql) as copy:
-                    for r in self.rows:
-                        copy.write_row((ids[r[0]], r[1], r[2], r[3], r[4], r[5], json.dumps(r[6]), *r[7:]))
+            self._copy(connection, self.rows)
         else:
             adapt = self.ops.adapt_datetimefield_value
-            data = [(ids[r[0]], adapt(r[1]), adapt(r[2]) if r[2] else None, r[3], r[4], r[5], json.dumps(r[6]),
+            data = [(ids[r[0]], adapt(r[1]), adapt(r[2]) if r[2] else None, r[3], r[4], r[5], cats(r[6]),
                      *r[7:]) for r in self.rows]
             with connection.cursor() as cur:
                 cur.executemany(self.insert_sql, data)
         self.programmes += len(self.rows)
         self.rows.clear()
 
+    def _copy(self, conn, rows):
+        ids, cats = self.channel_ids, self._categories_json
+        with conn.cursor() as cur:
+            with cur.cursor.copy(self.copy_sql) as copy:
+                write = copy.write_row
+                for r in rows:
+                    write((ids[r[0]], r[1], r[2], r[3], r[4], r[5], cats(r[6]), *r[7:]))
+
+    copier = None
+
+    def start_copier(self):
+        """On PostgreSQL, outside a transaction, COPY runs in a thread of its own (own connection) so that the
+        server works while the file is parsed. Channels are committed before their programmes are queued."""
+        if self.postgres and not connection.in_atomic_block:
+            self.copier = _CopyThread(self)
+
+    def close(self, ok: bool):
+        if self.copier is not None:
+            copier, self.copier = self.copier, None
+            copier.close(ok)
+
+    _json_cache: dict = {}
+
+    def _categories_json(self, categories: list) -> str:
+        if not categories:
+            return "[]"
+        key = tuple(categories)
+        value = self._json_cache.get(key)
+        if value is None:
+            value = json.dumps(categories)
+            if len(self._json_cache) < 10000:
+                self._json_cache[key] = value
+        return value
+
     def finish(self):
         self.flush()
+        self.close(True)
         if self.late_channels:
             updates = []
             for tvg_id, ch in self.late_channels.items():
@@ -312,12 +353,52 @@ class _BatchWriter:
             EPGChannel.objects.bulk_update(updates, ["name", "display_names", "icon_url"], batch_size=500)
 
 
+class _CopyThread:
+    def __init__(self, writer: _BatchWriter):
+        import queue
+        import threading
+
+        self.writer = writer
+        self.queue = queue.Queue(maxsize=3)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="epg-copy", daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        from django.db import connections
+
+        try:
+            while True:
+                rows = self.queue.get()
+                if rows is None:
+                    break
+                if self.error is None:
+                    try:
+                        self.writer._copy(connections["default"], rows)
+                    except BaseException as exc:  # reported to the parsing thread at its next submit/close
+                        self.error = exc
+        finally:
+            connections.close_all()
+
+    def submit(self, rows):
+        if self.error is not None:
+            raise self.error
+        self.queue.put(rows)
+
+    def close(self, ok: bool):
+        self.queue.put(None)
+        self.thread.join()
+        if ok and self.error is not None:
+            raise self.error
+
+
 def _load(source: EPGSource, generation: int, path, progress) -> dict:
     """Parse ``path`` into ``generation`` of ``source``; returns counts. Raises GuideError on a bad file."""
     stream, raw, kind = parsers.open_guide(str(path), max_xml_bytes=_max_xml_bytes())
     total = os.fstat(raw.fileno()).st_size or 1
     stats = parsers.ParseStats()
     writer = _BatchWriter(source, generation, int(getattr(settings, "EPG_IMPORT_BATCH_SIZE", 5000)))
+    writer.start_copier()
     missing_stop = False
     out_of_order = False
     last_start: dict[str, object] = {}
@@ -340,6 +421,7 @@ def _load(source: EPGSource, generation: int, path, progress) -> dict:
                 progress(Status.PARSING, pct, f"Parsed {stats.programmes} programmes.")
         writer.finish()
     finally:
+        writer.close(False)
         stream.close()
     if stats.channels == 0 and stats.programmes == 0:
         raise parsers.GuideError("The guide has no channels and no programmes; the previous guide is kept.")
@@ -392,14 +474,13 @@ def _fill_missing_stops(source_id: int, generation: int) -> None:
         Programme.objects.filter(pk=pk).update(stop=start + timedelta(hours=1))
 
 
-def _swap(source: EPGSource, generation: int, token: str, counts: dict) -> None:
+def _swap(source: EPGSource, generation: int, token: str, counts: dict, message: str) -> None:
     """Serve the new generation: one transaction, and only while our claim holds."""
     now = timezone.now()
     with transaction.atomic():
         updated = EPGSource.objects.filter(pk=source.pk, run_token=token).update(
             generation=generation, status=Status.SUCCESS, status_changed_at=now, updated_at=now, progress=100,
-            channel_count=counts["channels"], programme_count=counts["programmes"],
-            last_message=(f"Imported {counts['channels']} channels and {counts['programmes']} programmes."))
+            channel_count=counts["channels"], programme_count=counts["programmes"], last_message=message)
         if updated != 1:
             raise RuntimeError("the source was deleted or re-claimed during the import")
 

@@ -1,0 +1,127 @@
+"""GET/POST /api/epg/sources/, GET/PUT/PATCH/DELETE /api/epg/sources/{id}/ (Dispatcharr's EPG source)."""
+import pytest
+from django_celery_beat.models import PeriodicTask
+
+from epg.models import EPGSource
+
+from .conftest import import_now
+
+pytestmark = pytest.mark.django_db
+
+SOURCE_KEYS = {"id", "name", "source_type", "url", "file_path", "is_active", "refresh_interval", "priority", "status",
+               "progress", "last_message", "created_at", "updated_at", "last_refresh", "channel_count",
+               "programme_count"}
+
+
+@pytest.fixture
+def user_client(api_client, django_user_model):
+    django_user_model.objects.create_user("viewer", password="viewer-pass-1")
+    r = api_client.post("/api/accounts/token/", {"username": "viewer", "password": "viewer-pass-1"}, format="json")
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {r.json()['access']}")
+    return api_client
+
+
+def test_the_list_is_a_bare_array_with_the_dispatcharr_keys(admin_client_jwt, file_source):
+    imported = import_now(file_source("iptv-org-base.guide.xml", name="_Teamarr - Detroit Sports", priority=5))
+    EPGSource.objects.create(name="_Dummy - All Sports", source_type="dummy")
+    r = admin_client_jwt.get("/api/epg/sources/")
+    assert r.status_code == 200
+    body = r.json()
+    assert isinstance(body, list) and len(body) == 2
+    assert all(set(s) == SOURCE_KEYS for s in body)
+    first = body[0]
+    assert first["id"] == imported.pk and first["name"] == "_Teamarr - Detroit Sports"
+    assert first["status"] == "success" and first["is_active"] is True
+    assert first["last_refresh"] == first["updated_at"] is not None
+    assert first["channel_count"] == 4 and first["programme_count"] == 6
+    dummy = body[1]
+    assert (dummy["source_type"], dummy["url"], dummy["last_refresh"], dummy["status"]) == ("dummy", "", None, "idle")
+
+
+def test_detail_is_the_same_object_and_404_speaks_detail(admin_client_jwt, db):
+    source = EPGSource.objects.create(name="A", url="http://guide.example/epg.xml")
+    r = admin_client_jwt.get(f"/api/epg/sources/{source.pk}/")
+    assert r.status_code == 200 and r.json() == admin_client_jwt.get("/api/epg/sources/").json()[0]
+    assert r.json()["url"] == "http://guide.example/epg.xml"
+    r = admin_client_jwt.get("/api/epg/sources/999/")
+    assert r.status_code == 404 and r.json() == {"detail": "No EPGSource matches the given query."}
+
+
+def test_without_credentials_it_is_401(api_client, db):
+    r = api_client.get("/api/epg/sources/")
+    assert r.status_code == 401 and r.json() == {"detail": "Authentication credentials were not provided."}
+
+
+def test_admins_create_and_the_schedule_follows(admin_client_jwt):
+    r = admin_client_jwt.post("/api/epg/sources/", {"name": "New", "source_type": "url",
+                                                    "url": "https://guide.example/epg.xml.gz",
+                                                    "refresh_interval": 6, "priority": 3}, format="json")
+    assert r.status_code == 201, r.content
+    body = r.json()
+    assert set(body) == SOURCE_KEYS and body["status"] == "idle" and body["updated_at"] is None
+    source = EPGSource.objects.get(pk=body["id"])
+    task = PeriodicTask.objects.get(pk=source.periodic_task_id)
+    assert (task.task, task.args, task.interval.every, task.interval.period, task.enabled) == (
+        "epg.refresh_due", f"[{source.pk}]", 6, "hours", True)
+
+    r = admin_client_jwt.patch(f"/api/epg/sources/{source.pk}/", {"refresh_interval": 12}, format="json")
+    assert r.status_code == 200 and r.json()["refresh_interval"] == 12
+    task.refresh_from_db()
+    assert task.interval.every == 12
+
+    r = admin_client_jwt.patch(f"/api/epg/sources/{source.pk}/", {"is_active": False}, format="json")
+    assert r.json()["status"] == "disabled"
+    task.refresh_from_db()
+    assert task.enabled is False
+
+    r = admin_client_jwt.patch(f"/api/epg/sources/{source.pk}/", {"refresh_interval": 0}, format="json")
+    assert not PeriodicTask.objects.filter(pk=task.pk).exists()
+    assert EPGSource.objects.get(pk=source.pk).periodic_task_id is None
+
+    r = admin_client_jwt.patch(f"/api/epg/sources/{source.pk}/", {"refresh_interval": 24, "is_active": True},
+                               format="json")
+    assert r.json()["status"] == "idle"
+    task_id = EPGSource.objects.get(pk=source.pk).periodic_task_id
+    assert PeriodicTask.objects.get(pk=task_id).enabled is True
+
+    r = admin_client_jwt.delete(f"/api/epg/sources/{source.pk}/")
+    assert r.status_code == 204
+    assert not EPGSource.objects.filter(pk=source.pk).exists()
+    assert not PeriodicTask.objects.filter(pk=task_id).exists()
+
+
+def test_bad_input_is_refused_with_field_errors(admin_client_jwt, db):
+    EPGSource.objects.create(name="Taken", url="http://a.example/x.xml")
+    r = admin_client_jwt.post("/api/epg/sources/", {"name": "Taken", "url": "http://b.example/x.xml"}, format="json")
+    assert r.status_code == 400 and r.json() == {"name": ["EPG source with this name already exists."]}
+    r = admin_client_jwt.post("/api/epg/sources/", {"name": "NoURL", "source_type": "url"}, format="json")
+    assert r.status_code == 400 and r.json() == {"url": ["A URL source needs a URL."]}
+    r = admin_client_jwt.post("/api/epg/sources/", {"name": "F", "source_type": "file", "file_path": "/etc/passwd"},
+                              format="json")
+    assert r.status_code == 400 and r.json()["file_path"][0].startswith("The file path must be under the data dir")
+    r = admin_client_jwt.post("/api/epg/sources/", {"name": "T", "source_type": "rss", "url": "http://a.example/"},
+                              format="json")
+    assert r.status_code == 400 and r.json() == {"source_type": ['"rss" is not a valid choice.']}
+    assert EPGSource.objects.count() == 1
+
+
+def test_a_file_can_be_uploaded(admin_client_jwt, fixture_path):
+    with open(fixture_path("epg", "iptv-org-base.guide.xml"), "rb") as fh:
+        r = admin_client_jwt.post("/api/epg/sources/", {"name": "Up", "source_type": "file", "file": fh},
+                                  format="multipart")
+    assert r.status_code == 201, r.content
+    source = import_now(EPGSource.objects.get(pk=r.json()["id"]))
+    assert source.status == "success" and source.programme_count == 6
+
+
+def test_non_admins_read_but_do_not_write(user_client):
+    source = EPGSource.objects.create(name="A", url="http://guide.example/epg.xml")
+    assert user_client.get("/api/epg/sources/").status_code == 200
+    forbidden = {"detail": "You do not have permission to perform this action."}
+    r = user_client.post("/api/epg/sources/", {"name": "B", "url": "http://b.example/"}, format="json")
+    assert r.status_code == 403 and r.json() == forbidden
+    r = user_client.patch(f"/api/epg/sources/{source.pk}/", {"name": "C"}, format="json")
+    assert r.status_code == 403 and r.json() == forbidden
+    r = user_client.delete(f"/api/epg/sources/{source.pk}/")
+    assert r.status_code == 403 and r.json() == forbidden
+    assert EPGSource.objects.get().name == "A"

@@ -1,0 +1,196 @@
+"""The import service: staging and swap, bad files, duplicates, missing stop, downloads."""
+import gzip
+from datetime import datetime, timezone
+
+import pytest
+
+from epg import services
+from epg.models import EPGChannel, EPGSource, Programme
+
+from .conftest import import_now
+
+pytestmark = pytest.mark.django_db
+
+UTC = timezone.utc
+
+
+def served(source):
+    return Programme.objects.filter(channel__source=source, channel__generation=source.generation)
+
+
+def test_a_guide_is_imported_with_counts_and_success(file_source):
+    source = import_now(file_source("iptv-org-base.guide.xml"))
+    assert source.status == "success"
+    assert (source.channel_count, source.programme_count) == (4, 6)
+    assert source.updated_at is not None and source.progress == 100
+    assert source.last_message.startswith("Imported 4 channels and 6 programmes in ")
+    assert set(EPGChannel.objects.current().filter(source=source).values_list("tvg_id", flat=True)) == {
+        "Channel1.us@HD", "Channel2.us", "140", "Channel3.us"}
+    assert served(source).count() == 6
+
+
+def test_a_gzip_file_source_is_imported(file_source):
+    source = import_now(file_source("iptv-org-guide.xml.gz"))
+    assert source.status == "success" and source.programme_count == 3
+
+
+def test_a_new_import_replaces_the_old_guide_and_leaves_no_stale_rows(file_source, guide_file):
+    source = import_now(file_source("iptv-org-base.guide.xml"))
+    first_generation = source.generation
+    source.file_path = guide_file("iptv-org-multilang.guide.xml")
+    source.save()
+    source = import_now(source)
+    assert source.generation > first_generation
+    assert EPGChannel.objects.filter(source=source).exclude(generation=source.generation).count() == 0
+    assert served(source).count() == source.programme_count == 4
+    assert Programme.objects.count() == 4
+
+
+@pytest.mark.parametrize("name, message", [
+    ("own-broken.xml", "Malformed XML: "),
+    ("own-empty.xml", "The guide has no channels and no programmes; the previous guide is kept."),
+    ("own-entity-bomb.xml", "The guide declares XML entities in its DTD; refused (entity expansion is disabled)."),
+])
+def test_a_bad_file_ends_in_error_and_keeps_the_old_guide(file_source, guide_file, name, message):
+    source = import_now(file_source("iptv-org-base.guide.xml"))
+    before = (source.generation, source.updated_at, source.programme_count,
+              sorted(served(source).values_list("id", flat=True)))
+    source.file_path = guide_file(name)
+    source.save()
+    source = import_now(source)
+    assert source.status == "error"
+    assert source.last_message.startswith(message)
+    assert (source.generation, source.updated_at, source.programme_count,
+            sorted(served(source).values_list("id", flat=True))) == before
+    # the staged rows of the failed import are gone
+    assert EPGChannel.objects.filter(source=source).exclude(generation=source.generation).count() == 0
+
+
+def test_a_missing_file_is_an_error(file_source, settings):
+    source = file_source("iptv-org-base.guide.xml")
+    source.file_path = "nowhere/guide.xml"
+    source.save()
+    source = import_now(source)
+    assert source.status == "error" and source.last_message == "The file guide.xml does not exist."
+    assert source.updated_at is None
+
+
+def test_a_missing_stop_ends_where_the_next_programme_starts(file_source):
+    source = import_now(file_source("own-missing-stop.xml"))
+    rows = list(served(source).order_by("start").values_list("title", "start", "stop"))
+    assert rows == [
+        ("A", datetime(2025, 1, 1, 11, 0, tzinfo=UTC), datetime(2025, 1, 1, 11, 45, tzinfo=UTC)),
+        ("B", datetime(2025, 1, 1, 11, 45, tzinfo=UTC), datetime(2025, 1, 1, 14, 0, tzinfo=UTC)),
+        ("C no zone", datetime(2025, 1, 1, 14, 0, tzinfo=UTC), datetime(2025, 1, 1, 15, 0, tzinfo=UTC)),
+        # the last one has no next programme: one hour
+        ("D last", datetime(2025, 1, 1, 15, 0, tzinfo=UTC), datetime(2025, 1, 1, 16, 0, tzinfo=UTC)),
+    ]
+
+
+def test_duplicates_keep_the_first_and_overlaps_are_kept(file_source):
+    source = import_now(file_source("own-duplicates.xml"))
+    assert list(served(source).order_by("start").values_list("title", flat=True)) == ["First", "Second"]
+    assert source.programme_count == 2
+    channel = EPGChannel.objects.current().get(source=source)
+    assert channel.name == "Dup One"  # the first declaration wins
+    source = import_now(file_source("own-overlap.xml"))
+    assert list(served(source).order_by("start").values_list("title", flat=True)) == ["Long", "Starts early"]
+
+
+def test_a_programme_before_its_channel_gets_the_channel_declared_later(file_source):
+    xml = (b'<?xml version="1.0"?><tv>'
+           b'<programme start="20250101000000 +0000" stop="20250101010000 +0000" channel="late.example">'
+           b'<title>Early</title></programme>'
+           b'<programme start="20250101000000 +0000" stop="20250101010000 +0000" channel="undeclared.example">'
+           b'<title>Orphan</title></programme>'
+           b'<channel id="late.example"><display-name>Late Channel</display-name><icon src="http://l/1.png"/></channel>'
+           b'</tv>')
+    source = import_now(file_source("late.xml", xml))
+    channels = {c.tvg_id: c for c in EPGChannel.objects.current().filter(source=source)}
+    assert channels["late.example"].name == "Late Channel"
+    assert channels["late.example"].icon_url == "http://l/1.png"
+    assert channels["undeclared.example"].name == "undeclared.example"
+    assert served(source).count() == 2
+
+
+def test_entities_and_episode_numbers_are_stored(file_source):
+    source = import_now(file_source("own-entities.xml"))
+    p = served(source).get()
+    assert p.title == "Fish & Chips <Live>"
+    channel = EPGChannel.objects.current().get(source=source)
+    assert channel.name == "Tom & Jerry TV"
+    source = import_now(file_source("jellyfin-multilanguage.xml"))
+    p = served(source).order_by("start").first()
+    assert (p.episode_xmltv_ns, p.season, p.episode) == ("18.50/30.", 19, 51)
+    assert p.title == "Homes Under the Hammer - English"
+
+
+def test_a_second_claim_while_running_starts_nothing(file_source):
+    source = file_source("iptv-org-base.guide.xml")
+    assert services.request_refresh(source) is True
+    token = EPGSource.objects.get(pk=source.pk).run_token
+    assert services.request_refresh(source) is False
+    row = EPGSource.objects.get(pk=source.pk)
+    assert row.status == "fetching" and row.run_token == token
+    # a stale task (another token) does nothing; the claimed one runs
+    assert services.run_import(source.pk, "not-the-token") is None
+    assert services.run_import(source.pk, token) == "success"
+    assert services.run_import(source.pk, token) is None  # a re-delivery after the end does nothing
+
+
+def test_dummy_and_inactive_sources_are_refused(db):
+    dummy = EPGSource.objects.create(name="d", source_type="dummy")
+    with pytest.raises(services.RefreshRefused, match="Dummy EPG sources do not require refreshing."):
+        services.request_refresh(dummy)
+    off = EPGSource.objects.create(name="off", url="http://x.example/epg.xml", is_active=False)
+    assert off.status == "disabled"
+    with pytest.raises(services.RefreshRefused, match="EPG source is not active."):
+        services.request_refresh(off)
+
+
+def test_a_url_source_is_downloaded(fake_server, fixture_path):
+    srv = fake_server()
+    body = gzip.compress(fixture_path("epg", "iptv-org-base.guide.xml").read_bytes())
+    srv.route("GET", "/guide.xml")(lambda call: (200, body, {"Content-Type": "application/xml"}))
+    source = EPGSource.objects.create(name="u", url=f"{srv.url}/guide.xml", refresh_interval=0)
+    source = import_now(source)
+    assert source.status == "success" and source.programme_count == 6
+
+
+def test_download_errors_say_why_and_keep_the_guide(fake_server, fixture_path, settings):
+    srv = fake_server()
+    xml = fixture_path("epg", "iptv-org-base.guide.xml").read_bytes()
+    state = {"status": 200}
+    srv.route("GET", "/guide.xml")(lambda call: (state["status"], xml if state["status"] == 200 else "no"))
+    source = import_now(EPGSource.objects.create(name="u", url=f"{srv.url}/guide.xml?token=SECRET"))
+    assert source.status == "success"
+    state["status"] = 404
+    source = import_now(source)
+    assert source.status == "error"
+    assert source.last_message == f"Download failed: GET {srv.url}/guide.xml: HTTP 404"
+    assert "SECRET" not in source.last_message
+    assert served(source).count() == 6
+    state["status"] = 200
+    settings.EPG_MAX_DOWNLOAD_BYTES = 100
+    source = import_now(source)
+    assert source.status == "error" and "over the 100-byte cap" in source.last_message
+    assert served(source).count() == 6
+
+
+def test_a_refused_connection_is_an_error(db):
+    source = import_now(EPGSource.objects.create(name="u", url="http://127.0.0.1:9/guide.xml"))
+    assert source.status == "error"
+    assert source.last_message == "Download failed: GET http://127.0.0.1:9/guide.xml: connection refused"
+
+
+def test_stuck_imports_are_reset(db, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    source = EPGSource.objects.create(name="s", url="http://x.example/g.xml")
+    EPGSource.objects.filter(pk=source.pk).update(
+        status="parsing", status_changed_at=timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 700))
+    assert services.sweep_stuck() == 1
+    source.refresh_from_db()
+    assert source.status == "error" and source.last_message.startswith("Reset: still running after")
