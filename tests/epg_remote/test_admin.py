@@ -1,0 +1,94 @@
+"""Admin of the Dispatcharr links: password write-only, actions Test connection, Discover EPG source, Push now."""
+import pytest
+from django.contrib.messages import get_messages
+
+from epg.remote.models import DispatcharrLink
+from epg.remote.tasks import push_refresh
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "/admin/epg_remote/dispatcharrlink/"
+
+
+@pytest.fixture
+def admin_web(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+def make_link(fake, **kwargs):
+    values = dict(url=fake.url, username=fake.username, password=fake.password, enabled=True)
+    values.update(kwargs)
+    return DispatcharrLink.objects.create(**values)
+
+
+def act(client, action, link):
+    response = client.post(CHANGELIST, {"action": action, "_selected_action": [link.pk]}, follow=True)
+    assert response.status_code == 200
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def test_the_change_form_never_shows_the_password(admin_web, dispatcharr):
+    link = make_link(dispatcharr)
+    response = admin_web.get(f"{CHANGELIST}{link.pk}/change/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'type="password"' in page
+    assert dispatcharr.password not in page
+    assert admin_web.get(CHANGELIST).status_code == 200
+
+
+def test_saving_with_a_blank_password_keeps_the_stored_one(admin_web, dispatcharr):
+    link = make_link(dispatcharr, auth_failures=2)
+    response = admin_web.post(f"{CHANGELIST}{link.pk}/change/", {
+        "name": "Living room", "enabled": "on", "url": dispatcharr.url + "/", "username": dispatcharr.username,
+        "password": "", "verify_tls": "on", "output_filename": "epg.xml", "epg_id": "21", "epg_name": "x",
+        "auth_failures": "2",
+    })
+    assert response.status_code == 302, response.content.decode()[:2000]
+    link.refresh_from_db()
+    assert link.password == dispatcharr.password and link.name == "Living room"
+    assert link.url == dispatcharr.url
+
+
+def test_a_new_link_needs_a_password(admin_web, dispatcharr):
+    response = admin_web.post(f"{CHANGELIST}add/", {
+        "url": dispatcharr.url, "username": "admin", "password": "", "output_filename": "epg.xml",
+        "auth_failures": "0",
+    })
+    assert response.status_code == 200
+    assert "Enter the Dispatcharr password." in response.content.decode()
+    assert not DispatcharrLink.objects.exists()
+
+
+def test_test_connection_action(admin_web, dispatcharr):
+    link = make_link(dispatcharr)
+    assert act(admin_web, "test_connection", link) == [f"{link}: Connected to Dispatcharr: 3 EPG sources found."]
+    link.password = "wrong-pass-77"
+    link.save()
+    [message] = act(admin_web, "test_connection", link)
+    assert "authentication failed: Invalid username or password" in message
+
+
+def test_discover_action_stores_the_source(admin_web, dispatcharr):
+    link = make_link(dispatcharr)
+    assert act(admin_web, "discover_epg_source", link) == [
+        f"{link}: Found EPG source '_Teamarr - Detroit Sports' (id 21) for epg.xml."]
+    link.refresh_from_db()
+    assert (link.epg_id, link.epg_name) == (21, "_Teamarr - Detroit Sports")
+
+
+def test_push_now_queues_the_task_for_enabled_links(admin_web, dispatcharr, monkeypatch,
+                                                    django_capture_on_commit_callbacks):
+    on = make_link(dispatcharr)
+    off = make_link(dispatcharr, username="other", enabled=False)
+    queued = []
+    monkeypatch.setattr(push_refresh, "delay", lambda link_id: queued.append(link_id))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_web.post(CHANGELIST, {"action": "push_refresh_now", "_selected_action": [on.pk, off.pk]},
+                                  follow=True)
+    messages = [str(m) for m in get_messages(response.wsgi_request)]
+    assert queued == [on.pk]
+    assert messages[0].startswith("Queued a push to 1 Dispatcharr link(s)")
+    assert messages[1] == f"Not pushed (disabled): {off}"
+    assert dispatcharr.server.calls == []
