@@ -482,11 +482,15 @@ class GuideWriter:
         el.tail = "\n"
         self._xf.write(el)
 
-    def programme(self, tvg_id: str, start: datetime, stop: datetime, *, title: str, sub_title: str = "",
+    def programme(self, tvg_id: str, start: datetime | str, stop: datetime | str, *, title: str, sub_title: str = "",
                   description: str = "", categories=(), episode_xmltv_ns: str = "", episode_onscreen: str = "",
                   icon_url: str = "", rating: str = "", is_new=False, is_live=False, is_premiere=False,
                   is_finale=False):
-        el = etree.Element("programme", start=format_time(start), stop=format_time(stop), channel=tvg_id)
+        if not isinstance(start, str):
+            start = format_time(start)
+        if not isinstance(stop, str):
+            stop = format_time(stop)
+        el = etree.Element("programme", start=start, stop=stop, channel=tvg_id)
         etree.SubElement(el, "title").text = title
         if sub_title:
             etree.SubElement(el, "sub-title").text = sub_title

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Iterator
 
-from django.db.models import F
+from django.db.models import CharField, F, Func
 from django.utils import timezone
 
 from .models import EPGChannel, EPGSource, Programme
@@ -32,19 +32,61 @@ def grid_window(now: datetime | None = None) -> tuple[datetime, datetime]:
     return now - timedelta(hours=1), now + timedelta(hours=24)
 
 
+class UTCISO(Func):
+    """A datetime column as an ISO 8601 UTC string made by the database (``2025-11-24T19:00:00Z``): reading
+    thousands of timestamps as text skips the driver's per-value datetime parsing. Guide times have whole seconds."""
+
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"""to_char({sql} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')""", params
+
+    def as_sqlite(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ', {sql})", params
+
+    def as_sql(self, compiler, connection, **extra):  # other backends: the plain value, formatted in Python
+        return compiler.compile(self.source_expressions[0])
+
+
+class XMLTVTime(Func):
+    """A datetime column as an XMLTV time made by the database: ``20251124190000 +0000``."""
+
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"(to_char({sql} AT TIME ZONE 'UTC', 'YYYYMMDDHH24MISS') || ' +0000')", params
+
+    def as_sqlite(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"(strftime('%%Y%%m%%d%%H%%M%%S', {sql}) || ' +0000')", params
+
+    def as_sql(self, compiler, connection, **extra):
+        return compiler.compile(self.source_expressions[0])
+
+
 def grid(start: datetime, end: datetime, *, source_id: int | None = None, tvg_id: str | None = None) -> list[dict]:
-    """Programmes of active sources that end after ``start`` and start before ``end``."""
-    qs = (Programme.objects.filter(stop__gt=start, start__lt=end, channel__generation=F("channel__source__generation"),
-                                   channel__source__is_active=True))
+    """Programmes of active sources that end after ``start`` and start before ``end``, ready for JSON (times as
+    ISO 8601 strings, as DRF writes them): the grid is the hot read, so no serializer and no per-row converters."""
+    qs = Programme.objects.filter(stop__gt=start, start__lt=end,
+                                  channel__generation=F("channel__source__generation"),
+                                  channel__source__is_active=True)
+    qs = qs.exclude(channel__source__source_type=EPGSource.SourceType.DUMMY)
     if source_id is not None:
         qs = qs.filter(channel__source_id=source_id)
     if tvg_id is not None:
         qs = qs.filter(channel__tvg_id=tvg_id)
-    return list(
-        qs.order_by("channel__tvg_id", "start", "id").values(
-            "id", "title", "sub_title", "description", "season", "episode", "is_new", "is_live", "is_premiere",
-            "is_finale", start_time=F("start"), end_time=F("stop"), tvg_id=F("channel__tvg_id"))
-    )
+    rows = qs.order_by("channel__tvg_id", "start", "id").values_list(
+        "id", UTCISO("start"), UTCISO("stop"), "title", "sub_title", "description", "channel__tvg_id", "season",
+        "episode", "is_new", "is_live", "is_premiere", "is_finale")
+    return [
+        {"id": r[0], "start_time": r[1], "end_time": r[2], "title": r[3], "sub_title": r[4],
+         "description": r[5], "tvg_id": r[6], "season": r[7], "episode": r[8], "is_new": r[9], "is_live": r[10],
+         "is_premiere": r[11], "is_finale": r[12]}
+        for r in rows
+    ]
 
 
 def output_channels() -> list[dict]:
@@ -60,10 +102,11 @@ def output_channels() -> list[dict]:
 
 
 def output_programmes(channel_ids: list[int], chunk: int = 500) -> Iterator[dict]:
-    fields = ("start", "stop", "title", "sub_title", "description", "categories", "episode_xmltv_ns",
+    fields = ("title", "sub_title", "description", "categories", "episode_xmltv_ns",
               "episode_onscreen", "icon_url", "rating", "is_new", "is_live", "is_premiere", "is_finale")
     for i in range(0, len(channel_ids), chunk):
         ids = channel_ids[i:i + chunk]
         qs = (Programme.objects.filter(channel_id__in=ids, stop__isnull=False)
-              .order_by("channel__tvg_id", "start", "id").values(*fields, tvg_id=F("channel__tvg_id")))
+              .order_by("channel__tvg_id", "start", "id")
+              .values(*fields, tvg_id=F("channel__tvg_id"), start_text=XMLTVTime("start"), stop_text=XMLTVTime("stop")))
         yield from qs.iterator(chunk_size=5000)

@@ -560,7 +560,7 @@ def regenerate_output(source_id: int | None = None) -> Path:
             for ch in channels:
                 writer.channel(ch["tvg_id"], ch["display_names"] or [ch["name"] or ch["tvg_id"]], ch["icon_url"])
             for p in selectors.output_programmes([c["id"] for c in channels]):
-                writer.programme(p.pop("tvg_id"), p.pop("start"), p.pop("stop"), **p)
+                writer.programme(p.pop("tvg_id"), p.pop("start_text"), p.pop("stop_text"), **p)
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
     except BaseException:

@@ -1,5 +1,8 @@
 """Dispatcharr's EPG API: one view per operation (DESIGN.md). Errors are raised, the dialect shapes them."""
+import json
+
 from django.db import transaction
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
@@ -198,4 +201,5 @@ class GridView(EPGAPIView):
             raise exceptions.ValidationError({"epg_source": ["A valid integer is required."]})
         data = selectors.grid(start, end, source_id=int(source_id) if source_id else None,
                               tvg_id=q.get("tvg_id") or None)
-        return Response({"data": data})
+        # rows are plain JSON values already: skip the renderer's encoder hooks
+        return HttpResponse(json.dumps({"data": data}, ensure_ascii=False), content_type="application/json")
