@@ -8,6 +8,8 @@ is capped; the service's stored credentials are added by the client and scrubbed
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
@@ -18,6 +20,30 @@ from .client import APIError, GenericAPIClient
 
 FORWARDED_REQUEST_HEADERS = ("Content-Type", "Accept", "Accept-Language", "If-None-Match", "If-Modified-Since")
 MAX_DECODE_ROUNDS = 4
+
+
+_clients: "OrderedDict[tuple, GenericAPIClient]" = OrderedDict()
+_clients_lock = threading.Lock()
+MAX_CLIENTS = 256
+
+
+def client_for(service) -> GenericAPIClient:
+    """A client per service row version, kept between proxy calls so its connections stay open (keep-alive).
+    Any change to the row (``updated_at``) makes a new one."""
+    key = (service.pk, service.updated_at, service.target_url)
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is not None:
+            _clients.move_to_end(key)
+            return client
+    client = GenericAPIClient.for_service(service)
+    with _clients_lock:
+        for old in [k for k in _clients if k[0] == service.pk]:
+            _clients.pop(old)
+        _clients[key] = client
+        while len(_clients) > MAX_CLIENTS:
+            _clients.popitem(last=False)
+    return client
 
 
 class ProxyError(Exception):
@@ -85,7 +111,7 @@ def forward(service, method: str, path: str, *, params: list[tuple[str, str]], b
     path = validate_path(path)
     sent_headers = {k: v for k, v in headers.items() if k in FORWARDED_REQUEST_HEADERS and v}
     try:
-        client = GenericAPIClient.for_service(service)
+        client = client_for(service)
     except APIError as exc:
         raise ProxyError(str(exc), 400) from None
     try:

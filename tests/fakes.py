@@ -46,6 +46,9 @@ class FakeServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # headers and body go out in two writes: without TCP_NODELAY, Nagle and delayed ACKs add ~40 ms
+            # to every keep-alive answer
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):
                 pass
