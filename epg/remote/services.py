@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from homelab.http import redact_url
+from homelab.http import HTTPError, redact_url
 
 from . import conf
 from .manager import DispatcharrError, EPGManager, match_by_filename
@@ -145,7 +145,12 @@ def push_link(link_id: int, *, final_attempt: bool = True, attempt: int = 1,
         where = redact_url(link.url)
         logger.info("Dispatcharr link %s: pushing a refresh to %s (attempt %s)", link_id, where, attempt)
         link.record(Result.RUNNING, f"Pushing a refresh to {where} (attempt {attempt})…")
-        manager = manager_factory(link, clock=clock, sleep=sleep)
+        try:
+            manager = manager_factory(link, clock=clock, sleep=sleep)
+        except HTTPError as exc:  # a URL the client refuses
+            link.record(Result.ERROR, f"Cannot reach Dispatcharr: {exc}")
+            logger.warning("Dispatcharr link %s: %s", link_id, exc)
+            return Result.ERROR
         try:
             return _push(link, manager)
         except DispatcharrError as exc:
