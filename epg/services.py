@@ -177,7 +177,9 @@ def run_import(source_id: int, token: str) -> str | None:
             _publish(source_id, Status.ERROR, 0, message)
         else:
             _publish(source_id, Status.SUCCESS, 100, message)
-            _drop_stale_generations(EPGSource.objects.get(pk=source_id))
+            current = EPGSource.objects.filter(pk=source_id).first()
+            if current is not None:
+                _drop_stale_generations(current)
     return final_status
 
 
