@@ -164,3 +164,4 @@ def test_push_refresh_to_a_second_live_homelab(remote_homelab, live_server, cele
     channels = remote.get(f"{remote_homelab.url}/api/epg/epgdata/", params={"epg_source": remote_id},
                           timeout=10).json()
     assert sorted(c["tvg_id"] for c in channels) == ["push.one", "push.two"]
+    assert REMOTE_PASSWORD not in celery_worker.log.read_text(errors="replace")

@@ -57,3 +57,6 @@ def test_a_real_worker_pushes_after_the_signal(celery_worker, transactional_db, 
     assert dispatcharr.imports == [21]
     off.refresh_from_db()
     assert off.last_result == ""
+    log = celery_worker.log.read_text(errors="replace")
+    assert f"Dispatcharr link {on.pk}: EPG refresh success in " in log
+    assert dispatcharr.password not in log
