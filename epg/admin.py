@@ -22,6 +22,11 @@ class EPGSourceAdmin(admin.ModelAdmin):
     )
     actions = ["refresh_now"]
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "url":
+            kwargs["assume_scheme"] = "https"
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj):
         colour = {"success": "green", "error": "red", "fetching": "orange", "parsing": "orange"}.get(obj.status, "gray")
