@@ -3,7 +3,7 @@ import pytest
 
 from epg.remote.models import DispatcharrLink
 
-from .test_client import closed_port_url
+from .fake_dispatcharr import closed_port_url
 
 pytestmark = pytest.mark.django_db
 

@@ -1,24 +1,15 @@
 """The Dispatcharr client (integrations GenericAPIClient, JWT mode) and the manager against a fake Dispatcharr
 over real HTTP: login, token cache, 401 then re-login, expiring tokens, 403, 404, refused connections, dummy 400."""
-import socket
-
 import pytest
 
 from epg.remote.clients import manager_for
 from epg.remote.manager import DispatcharrError
 
-from .fake_dispatcharr import make_fake
+from .fake_dispatcharr import closed_port_url, make_fake
 
 
 def mgr(fake, password=None, **kwargs):
     return manager_for(fake.url, fake.username, password or fake.password, **kwargs)
-
-
-def closed_port_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
 
 
 def test_it_logs_in_once_and_shares_the_token_across_clients(dispatcharr):

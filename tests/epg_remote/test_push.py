@@ -1,5 +1,6 @@
 """The push-refresh service and task against a fake Dispatcharr over real HTTP."""
 import logging
+from datetime import timedelta
 
 import pytest
 
@@ -7,8 +8,7 @@ from epg.remote import services
 from epg.remote.models import DispatcharrLink
 from epg.remote.tasks import push_refresh
 
-from .fake_dispatcharr import make_fake
-from .test_client import closed_port_url
+from .fake_dispatcharr import closed_port_url
 
 pytestmark = pytest.mark.django_db
 
@@ -197,7 +197,7 @@ def test_a_stale_claim_is_taken_over(dispatcharr, clock):
 
     link = link_to(dispatcharr)
     DispatcharrLink.objects.filter(pk=link.pk).update(
-        pushing_since=timezone.now() - services.stale_after() - services.timedelta(seconds=1))
+        pushing_since=timezone.now() - services.stale_after() - timedelta(seconds=1))
     assert push(link, clock) == "success"
 
 
