@@ -156,8 +156,8 @@ class Programme(models.Model):
     class Meta:
         ordering = ["channel_id", "start"]
         indexes = [
-            # the grid: stop > from AND start < to
-            models.Index(fields=["start", "stop"], name="epg_prog_window"),
+            # the grid's window (start < to AND stop > from) is read channel by channel through this index; a
+            # (start, stop) index was never chosen by PostgreSQL for it and cost a third of the COPY time
             models.Index(fields=["channel", "start"], name="epg_prog_channel_start"),
         ]
 
