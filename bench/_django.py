@@ -4,28 +4,30 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import types
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+
+
+def environ(data_dir: str) -> dict:
+    """The environment for this process and for servers it starts."""
+    env = {**os.environ, "HOMELAB_DATA_DIR": data_dir,
+           "HOMELAB_ENCRYPTION_KEY_FILE": os.path.join(data_dir, "encryption.key"),
+           "REDIS_URL": "redis://127.0.0.1:1/0",  # not used: the cache is in-process
+           "DJANGO_SETTINGS_MODULE": "_settings",
+           "PYTHONPATH": os.pathsep.join([str(ROOT), str(BENCH), os.environ.get("PYTHONPATH", "")])}
+    env.pop("DATABASE_URL", None)
+    return env
 
 
 def setup() -> str:
-    sys.path.insert(0, str(ROOT))
+    for path in (str(ROOT), str(BENCH)):
+        if path not in sys.path:
+            sys.path.insert(0, path)
     data_dir = tempfile.mkdtemp(prefix="homelab-bench-")
-    os.environ["HOMELAB_DATA_DIR"] = data_dir
-    os.environ["HOMELAB_ENCRYPTION_KEY_FILE"] = os.path.join(data_dir, "encryption.key")
-    os.environ.pop("DATABASE_URL", None)
-    os.environ["REDIS_URL"] = "redis://127.0.0.1:1/0"  # not used: the cache below is in-process
-    module = types.ModuleType("bench_settings")
-    exec("from homelab.settings import *\n"
-         "CACHES = {'default': {'BACKEND': 'django.core.cache.backends.locmem.LocMemCache'}}\n"
-         "LOG_LEVEL = 'WARNING'\n"
-         "LOGGING['root']['level'] = 'WARNING'\n"
-         "LOGGING['loggers']['django']['level'] = 'ERROR'\n"
-         "HTTP_MAX_RETRIES = 0\n", module.__dict__)
-    sys.modules["bench_settings"] = module
-    os.environ["DJANGO_SETTINGS_MODULE"] = "bench_settings"
+    os.environ.clear()
+    os.environ.update(environ(data_dir))
     import django
 
     django.setup()
