@@ -113,7 +113,8 @@ class FakeServer:
         self.host = host
         self.port = self.httpd.server_address[1]
         self.url = f"http://{host}:{self.port}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                       daemon=True)
 
     def route(self, method: str, path: str):
         def register(fn):
