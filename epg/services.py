@@ -116,9 +116,14 @@ def _publish(source_id, status, percent, message):
                    {"source": source_id, "status": str(status), "progress": percent, "message": message})
 
 
-def run_import(source_id: int, token: str) -> str | None:
+class RetryLater(Exception):
+    """A temporary download failure with retries left: the claim is kept, the task retries with backoff."""
+
+
+def run_import(source_id: int, token: str, *, may_retry: bool = False) -> str | None:
     """Import the guide of a claimed source. Returns the final status (None when the row is gone or the
-    claim is not ours)."""
+    claim is not ours). With ``may_retry``, a temporary download failure (timeout, refused, 5xx, 429) raises
+    RetryLater and leaves the row claimed ("fetching", the reason in ``last_message``) for the task to retry."""
     source = EPGSource.objects.filter(pk=source_id, run_token=token).first()
     if source is None:
         logger.info("EPG source %s: no claim %s on it (gone or superseded); nothing to do", source_id, token)
@@ -157,6 +162,12 @@ def run_import(source_id: int, token: str) -> str | None:
         message = str(exc)
     except http.HTTPError as exc:
         message = f"Download failed: {exc.message}"
+        if may_retry and not exc.permanent:
+            final_status = "retry"
+            message += " (temporary; retrying)"
+            EPGSource.objects.filter(pk=source_id, run_token=token).update(progress=0, last_message=message)
+            logger.warning("EPG source %s (%s): %s", source.pk, source.name, message)
+            raise RetryLater(message) from None
     except OSError as exc:
         message = f"Could not read the guide: {exc.strerror or exc}"
     except Exception as exc:
@@ -168,7 +179,9 @@ def run_import(source_id: int, token: str) -> str | None:
                 os.unlink(tmp_path)
             except OSError:
                 pass
-        if final_status != Status.SUCCESS:
+        if final_status == "retry":
+            pass
+        elif final_status != Status.SUCCESS:
             logger.warning("EPG source %s (%s): import failed: %s", source.pk, source.name, message)
             if new_generation is not None:
                 _drop_generation(source.pk, new_generation)

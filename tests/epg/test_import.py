@@ -194,3 +194,29 @@ def test_stuck_imports_are_reset(db, settings):
     assert services.sweep_stuck() == 1
     source.refresh_from_db()
     assert source.status == "error" and source.last_message.startswith("Reset: still running after")
+
+
+def test_a_temporary_download_failure_keeps_the_claim_for_a_retry(fake_server, fixture_path):
+    srv = fake_server()
+    xml = fixture_path("epg", "iptv-org-base.guide.xml").read_bytes()
+    answers = [(503, "busy"), (200, xml)]
+    srv.route("GET", "/guide.xml")(lambda call: answers.pop(0))
+    source = EPGSource.objects.create(name="u", url=f"{srv.url}/guide.xml")
+    assert services.request_refresh(source)
+    token = EPGSource.objects.get(pk=source.pk).run_token
+    with pytest.raises(services.RetryLater):
+        services.run_import(source.pk, token, may_retry=True)
+    row = EPGSource.objects.get(pk=source.pk)
+    assert row.status == "fetching" and row.run_token == token
+    assert row.last_message == f"Download failed: GET {srv.url}/guide.xml: HTTP 503 (temporary; retrying)"
+    assert services.run_import(source.pk, token, may_retry=True) == "success"
+
+
+def test_a_permanent_failure_is_not_retried(fake_server):
+    srv = fake_server()
+    srv.route("GET", "/guide.xml")(lambda call: (403, "no"))
+    source = EPGSource.objects.create(name="u", url=f"{srv.url}/guide.xml")
+    assert services.request_refresh(source)
+    token = EPGSource.objects.get(pk=source.pk).run_token
+    assert services.run_import(source.pk, token, may_retry=True) == "error"
+    assert EPGSource.objects.get(pk=source.pk).last_message.endswith("HTTP 403")
