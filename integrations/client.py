@@ -281,6 +281,10 @@ class GenericAPIClient:
             return response
         if response.status_code >= 400:
             raise self._status_error(response)
+        if response.status_code in REDIRECT_STATUSES:
+            response.close()
+            raise APIError(f"{method} {http.redact_url(url)}: redirected (HTTP {response.status_code}) to another host; "
+                           "not followed", status=response.status_code, permanent=True)
         return self.parse(response)
 
     def authenticate(self) -> None:

@@ -74,11 +74,15 @@ def sync_traefik(*, url: str | None = None, docker_host: str | None = None, dete
                 "traefik_service": route.service,
                 "entry_points": route.entry_points,
                 "host_rule": route.rule,
-                "labels": _labels_for(route, labels),
             }
+            if not summary.docker_error:  # Docker unreachable now: keep the labels read before
+                values["labels"] = _labels_for(route, labels)
             service = existing.get(route.router)
             if service is None:
-                name = route.name if route.name not in taken else f"{route.name}-{route.provider}"
+                name, n = route.name, 1
+                while name in taken:  # a manual service or another provider's router has the name
+                    name = f"{route.name}-{route.provider}" + (f"-{n}" if n > 1 else "")
+                    n += 1
                 taken.add(name)
                 service = Service(name=name, slug=unique_slug(name), source=Service.Source.TRAEFIK,
                                   traefik_router=route.router, api_url=route.api_url, seen=True, last_seen=now,

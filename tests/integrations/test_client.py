@@ -314,3 +314,11 @@ def test_for_service_reads_the_row():
     client = GenericAPIClient.for_service(Row())
     assert client.auth_type == "api_key" and client.api_key_header == "X-Custom" and client.verify is False
     assert client.url_for("/api/v3") == "http://127.0.0.1:9/sub/api/v3"
+
+
+def test_a_redirect_to_another_host_is_an_error_without_raw(fake_server):
+    srv, other = fake_server(), fake_server()
+    srv.route("GET", "/go")(lambda call: (302, "", {"Location": other.url + "/x"}))
+    with pytest.raises(APIError) as err:
+        GenericAPIClient(srv.url).get("/go")
+    assert err.value.status == 302 and other.calls == []

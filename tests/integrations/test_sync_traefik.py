@@ -153,3 +153,19 @@ def test_docker_labels_are_read(fake_traefik, fake_server, settings):
     sync()
     bar = Service.objects.get(traefik_router="bar@myprovider")
     assert bar.labels == {"enabled": "true", "type": "sonarr", "endpoint": "/api/v3"}
+
+
+def test_labels_are_kept_while_docker_is_unreachable(fake_traefik, settings):
+    sync()
+    Service.objects.filter(traefik_router="bar@myprovider").update(labels={"enabled": "true"})
+    settings.DOCKER_HOST = "tcp://127.0.0.1:9"
+    err = io.StringIO()
+    call_command("sync_traefik", "--no-detect", stdout=io.StringIO(), stderr=err)
+    assert "Docker labels skipped" in err.getvalue()
+    assert Service.objects.get(traefik_router="bar@myprovider").labels == {"enabled": "true"}
+
+
+def test_a_taken_name_gets_the_provider(fake_traefik):
+    Service.objects.create(name="bar", url="http://127.0.0.1:1")
+    sync()
+    assert Service.objects.get(traefik_router="bar@myprovider").name == "bar-myprovider"
