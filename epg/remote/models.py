@@ -13,9 +13,11 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from homelab import events
 from homelab.fields import EncryptedTextField
 
 DEFAULT_OUTPUT_FILENAME = "epg.xml"
+EVENTS_CHANNEL = "epg"  # the epg app's channel; push outcomes are "dispatcharr_push" events
 
 
 def validate_remote_url(value: str) -> None:
@@ -104,10 +106,15 @@ class DispatcharrLink(models.Model):
         return self.pushing_since is not None
 
     def record(self, result: str, message: str, **fields) -> None:
-        """Write an outcome to the row (only the named columns, so a concurrent admin edit is not undone)."""
+        """Write an outcome to the row (only the named columns, so a concurrent admin edit is not undone) and
+        publish it as a ``dispatcharr_push`` event on the epg channel."""
         self.last_result = result
         self.last_message = message
         self.last_attempt_at = timezone.now()
         for name, value in fields.items():
             setattr(self, name, value)
         self.save(update_fields=["last_result", "last_message", "last_attempt_at", "updated_at", *fields])
+        events.publish(EVENTS_CHANNEL, "dispatcharr_push", {
+            "link": self.pk, "result": self.last_result, "message": self.last_message, "enabled": self.enabled,
+            "last_sync": self.last_sync,
+        })

@@ -208,3 +208,30 @@ def test_logs_say_what_happened_and_never_show_the_password(dispatcharr, clock, 
     assert f"Dispatcharr link {link.pk}: pushing a refresh to {dispatcharr.url}" in caplog.text
     assert f"Dispatcharr link {link.pk}: EPG refresh success in 6.0s (source 21)" in caplog.text
     assert dispatcharr.password not in caplog.text
+
+
+def test_each_outcome_is_published_as_an_event(dispatcharr, clock, poll):
+    import json
+
+    from homelab import events
+
+    pubsub = events.redis_client().pubsub()
+    pubsub.subscribe(events.CHANNEL_PREFIX + "epg")
+    try:
+        poll(lambda: pubsub.get_message(timeout=0.1), timeout=5, message="the subscription")
+        link = link_to(dispatcharr)
+        push(link, clock)
+        received = []
+
+        def got_success():
+            message = pubsub.get_message(timeout=0.1)
+            if message and message["type"] == "message":
+                received.append(json.loads(message["data"]))
+            return any(e["data"]["result"] == "success" for e in received)
+
+        poll(got_success, timeout=5, message="the success event")
+    finally:
+        pubsub.close()
+    assert [e["event"] for e in received] == ["dispatcharr_push", "dispatcharr_push"]
+    assert [e["data"]["result"] for e in received] == ["running", "success"]
+    assert received[1]["data"]["link"] == link.pk and received[1]["data"]["last_sync"]
