@@ -200,6 +200,8 @@ class GenericAPIClient:
             auth_type = None
         has_login = bool(getattr(service, "api_username", "") and getattr(service, "api_password", ""))
         has_key = bool(getattr(service, "api_key", ""))
+        if auth_type == "none" and (has_key or has_login):
+            auth_type = None  # detected without credentials; now that there are some, use them
         if auth_type == "api_key" and not has_key and has_login:
             auth_type = None  # the catalogue expects a key, the user gave a login: let the client find out
         if auth_type in ("bearer", "jwt", "cookie", "basic") and not has_login and has_key:

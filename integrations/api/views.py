@@ -1,9 +1,8 @@
 """The services API (/api/services/): list and detail, proxy, detect, test and docs. One view per operation."""
-import json
-
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
 from homelab import errors
@@ -29,10 +28,22 @@ class UpstreamError(exceptions.APIException):
         self.status_code = status_code
 
 
+class IsStaffOrReadOnly(BasePermission):
+    """Anyone signed in reads; only staff create, change or delete services. Changing a service's URL
+    points its stored credentials somewhere else, so it is an admin's act."""
+
+    def has_permission(self, request, view):
+        if not (request.user and request.user.is_authenticated):
+            return False
+        return request.method in SAFE_METHODS or request.user.is_staff
+
+
 ERRORS = {400: ServiceErrorSerializer, 401: ServiceErrorSerializer, 403: ServiceErrorSerializer, 404: ServiceErrorSerializer}
 
 
 class ServiceListView(ServicesAPIView):
+    permission_classes = [IsStaffOrReadOnly]
+
     @extend_schema(operation_id="services_list", responses={200: ServiceOutputSerializer(many=True), **ERRORS})
     def get(self, request):
         return Response(ServiceOutputSerializer(selectors.service_list(), many=True).data)
@@ -47,6 +58,8 @@ class ServiceListView(ServicesAPIView):
 
 
 class ServiceDetailView(ServicesAPIView):
+    permission_classes = [IsStaffOrReadOnly]
+
     @extend_schema(operation_id="services_retrieve", responses={200: ServiceOutputSerializer, **ERRORS})
     def get(self, request, pk):
         return Response(ServiceOutputSerializer(get_object_or_404(Service, pk=pk)).data)

@@ -322,3 +322,15 @@ def test_a_redirect_to_another_host_is_an_error_without_raw(fake_server):
     with pytest.raises(APIError) as err:
         GenericAPIClient(srv.url).get("/go")
     assert err.value.status == 302 and other.calls == []
+
+
+def test_for_service_uses_credentials_added_after_detection():
+    class Row:
+        api_url = "http://127.0.0.1:9"
+        api_username = "me"
+        api_password = "pw-123456"
+        api_key = ""
+        api_auth_type = "none"
+        service_type = ""
+
+    assert GenericAPIClient.for_service(Row()).auth_type == "bearer"

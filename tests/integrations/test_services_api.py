@@ -99,3 +99,17 @@ def test_admin_masks_credentials_and_runs_actions(client, admin_user, sonarr):
     assert service.api_detected
     messages = [str(m) for m in response.context["messages"]]
     assert any("sonarr: OK" in m for m in messages)
+
+
+def test_only_staff_change_services(api_client, django_user_model, sonarr):
+    service, _ = sonarr
+    django_user_model.objects.create_user("viewer", "v@example.com", "viewer-pass-1")
+    token = api_client.post("/api/accounts/token/", {"username": "viewer", "password": "viewer-pass-1"},
+                            format="json").json()["access"]
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert api_client.get("/api/services/").status_code == 200
+    response = api_client.patch(f"/api/services/{service.pk}/", {"api_url": "http://127.0.0.1:1"}, format="json")
+    assert response.status_code == 403 and response.json()["success"] is False
+    assert api_client.post("/api/services/", {"name": "x"}, format="json").status_code == 403
+    assert api_client.delete(f"/api/services/{service.pk}/").status_code == 403
+    assert api_client.get(f"/api/services/{service.pk}/proxy/?path=/api/v3/system/status").status_code == 200
