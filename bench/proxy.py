@@ -15,7 +15,6 @@ does anything; proxy - direct - that is the proxy's own share.
 from __future__ import annotations
 
 import argparse
-import os
 import socket
 import statistics
 import subprocess
