@@ -340,8 +340,8 @@ class GenericAPIClient:
         hdrs, prm, auth, cookies = self._apply(entry)
         if headers:
             hdrs.update(headers)
-        if params:
-            prm.update(params)
+        if params:  # a dict, or a list of pairs (repeated names, as the proxy forwards them)
+            prm = list(prm.items()) + list(params.items() if isinstance(params, dict) else params)
         timeout = timeout or self.timeout
         for _ in range(MAX_REDIRECTS + 1):
             try:
@@ -484,7 +484,7 @@ class GenericAPIClient:
         """The cache entry for a token, with the time to refresh it and how long to keep it."""
         now = time.time()
         exp = jwt_claims(access).get("exp")
-        if isinstance(exp, (int, float)):
+        if isinstance(exp, (int, float)) and exp > now:  # an exp already past means clock skew: not trusted
             expires_at = float(exp)
         elif self.token_lifetime:
             expires_at = now + float(self.token_lifetime)

@@ -334,3 +334,9 @@ def test_for_service_uses_credentials_added_after_detection():
         service_type = ""
 
     assert GenericAPIClient.for_service(Row()).auth_type == "bearer"
+
+
+def test_an_exp_already_past_is_not_trusted():
+    client = GenericAPIClient("http://127.0.0.1:9", username="u", password="p", auth_type="jwt")
+    entry, _ = client._token_entry("jwt", upstreams.make_jwt(-3600), None)
+    assert entry["refresh_at"] > time.time() + 200  # the 5-minute default, not a login per request

@@ -73,6 +73,8 @@ def test_query_parameters_and_json_body_are_forwarded(admin_client_jwt, service,
                                      {"name": "test"}, format="json")
     data = response.json()["data"]
     assert data["method"] == "POST" and data["query"] == {"filter": "downloading", "category": "movies"}
+    repeated = admin_client_jwt.get(proxy_url(service, "/api/v3/echo") + "&ids=1&ids=2").json()["data"]
+    assert repeated["query"] == {"ids": ["1", "2"]}
     assert data["body"] == '{"name":"test"}' and data["content_type"] == "application/json"
     assert data["key_ok"] is True
     assert data["has_authorization"] is False  # the caller's own JWT never reaches the service
