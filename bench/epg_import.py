@@ -99,7 +99,7 @@ def child_import(data_dir: str, file_path: str, name: str) -> None:
     from epg.models import EPGSource
     from homelab import jobs
 
-    services._queue_output = lambda source_id: None  # the output is timed on its own below
+    services._queue_after_import = lambda source_id: None  # clean-up and output are timed on their own below
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     source, _ = EPGSource.objects.update_or_create(
         name=name, defaults={"source_type": "file", "file_path": file_path, "refresh_interval": 0})
@@ -113,7 +113,7 @@ def child_import(data_dir: str, file_path: str, name: str) -> None:
     cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
     source.refresh_from_db()
     t1 = time.perf_counter()
-    services.regenerate_output(source.pk)
+    services.after_import(source.pk)
     output_time = time.perf_counter() - t1
     print(json.dumps({"status": str(status), "message": source.last_message, "seconds": elapsed, "cpu_seconds": cpu,
                       "programmes": source.programme_count, "rss_before_kb": rss_before,

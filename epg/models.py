@@ -129,6 +129,8 @@ class EPGChannel(models.Model):
 
 
 class Programme(models.Model):
+    """A guide programme. Text columns are unbounded (guides carry long titles and URLs; nothing is cut)."""
+
     id = models.BigAutoField(primary_key=True)
     # No database FK constraint and no single-column index: programmes are only ever written by the import
     # (for channels it has just committed) and deleted with their channels, and a per-row FK trigger doubles
@@ -138,16 +140,16 @@ class Programme(models.Model):
     start = models.DateTimeField()
     # null only while an import is staging (a programme without ``stop`` ends where the next one starts)
     stop = models.DateTimeField(null=True)
-    title = models.CharField(max_length=500)
-    sub_title = models.CharField(max_length=500, blank=True, default="")
+    title = models.TextField()
+    sub_title = models.TextField(blank=True, default="")
     description = models.TextField(blank=True, default="")
     categories = models.JSONField(default=list, blank=True)
-    episode_xmltv_ns = models.CharField(max_length=64, blank=True, default="")
-    episode_onscreen = models.CharField(max_length=64, blank=True, default="")
+    episode_xmltv_ns = models.TextField(blank=True, default="")
+    episode_onscreen = models.TextField(blank=True, default="")
     season = models.PositiveIntegerField(null=True, blank=True)
     episode = models.PositiveIntegerField(null=True, blank=True)
-    icon_url = models.CharField(max_length=2000, blank=True, default="")
-    rating = models.CharField(max_length=64, blank=True, default="")
+    icon_url = models.TextField(blank=True, default="")
+    rating = models.TextField(blank=True, default="")
     is_new = models.BooleanField(default=False)
     is_live = models.BooleanField(default=False)
     is_premiere = models.BooleanField(default=False)

@@ -156,7 +156,7 @@ def run_import(source_id: int, token: str, *, may_retry: bool = False) -> str | 
         _swap(source, new_generation, token, counts, message)
         final_status = Status.SUCCESS
         logger.info("EPG source %s (%s): %s", source.pk, source.name, message)
-        transaction.on_commit(lambda: _queue_output(source.pk))
+        transaction.on_commit(lambda: _queue_after_import(source.pk))
         return final_status
     except parsers.GuideError as exc:
         message = str(exc)
@@ -190,9 +190,6 @@ def run_import(source_id: int, token: str, *, may_retry: bool = False) -> str | 
             _publish(source_id, Status.ERROR, 0, message)
         else:
             _publish(source_id, Status.SUCCESS, 100, message)
-            current = EPGSource.objects.filter(pk=source_id).first()
-            if current is not None:
-                _drop_stale_generations(current)
     return final_status
 
 
@@ -244,6 +241,9 @@ class _BatchWriter:
         self.pending_channels: dict[str, parsers.Channel] = {}
         self.late_channels: dict[str, parsers.Channel] = {}
         self.placeholders: set[str] = set()
+        self.last_start: dict[str, object] = {}
+        self.missing_stop = False
+        self.out_of_order = False
         self.rows: list[tuple] = []
         self.programmes = 0
         self.postgres = connection.vendor == "postgresql"
@@ -294,9 +294,13 @@ class _BatchWriter:
             # a programme before (or without) its <channel>: a placeholder named after the id
             self.pending_channels[channel] = parsers.Channel(channel, [], "")
             self.placeholders.add(channel)
-        self.rows.append((channel, p.start, p.stop, p.title[:500], p.sub_title[:500], p.description,
-                          p.categories, p.episode_xmltv_ns[:64], p.episode_onscreen[:64], p.season, p.episode,
-                          p.icon_url[:2000], p.rating[:64], p.is_new, p.is_live, p.is_premiere, p.is_finale))
+        if p.stop is None:
+            self.missing_stop = True
+        prev = self.last_start.get(channel)
+        if prev is not None and p.start <= prev:
+            self.out_of_order = True
+        self.last_start[channel] = p.start
+        self.rows.append(p)  # text columns are unbounded: nothing to truncate
         if len(self.rows) >= self.batch_size:
             self.flush()
 
@@ -315,8 +319,9 @@ class _BatchWriter:
             self._copy(connection, self.rows)
         else:
             adapt = self.ops.adapt_datetimefield_value
-            data = [(ids[r[0]], adapt(r[1]), adapt(r[2]) if r[2] else None, r[3], r[4], r[5], cats(r[6]),
-                     *r[7:]) for r in self.rows]
+            data = [(ids[p.channel], adapt(p.start), adapt(p.stop) if p.stop else None, p.title, p.sub_title,
+                     p.description, cats(p.categories), p.episode_xmltv_ns, p.episode_onscreen, p.season, p.episode,
+                     p.icon_url, p.rating, p.is_new, p.is_live, p.is_premiere, p.is_finale) for p in self.rows]
             with connection.cursor() as cur:
                 cur.executemany(self.insert_sql, data)
         self.programmes += len(self.rows)
@@ -332,8 +337,10 @@ class _BatchWriter:
             with cur.cursor.copy(self.copy_sql + " (FORMAT BINARY)") as copy:
                 copy.set_types(self.COPY_TYPES)
                 write = copy.write_row
-                for r in rows:
-                    write((ids[r[0]], *r[1:]))
+                for p in rows:
+                    write((ids[p.channel], p.start, p.stop, p.title, p.sub_title, p.description, p.categories,
+                           p.episode_xmltv_ns, p.episode_onscreen, p.season, p.episode, p.icon_url, p.rating,
+                           p.is_new, p.is_live, p.is_premiere, p.is_finale))
 
     copier = None
 
@@ -419,22 +426,14 @@ def _load(source: EPGSource, generation: int, path, progress) -> dict:
     stats = parsers.ParseStats()
     writer = _BatchWriter(source, generation, int(getattr(settings, "EPG_IMPORT_BATCH_SIZE", 5000)))
     writer.start_copier()
-    missing_stop = False
-    out_of_order = False
-    last_start: dict[str, object] = {}
     n = 0
+    programme_type, add_programme, add_channel = parsers.Programme, writer.programme, writer.channel
     try:
         for item in parsers.iter_guide(stream, stats):
-            if type(item) is parsers.Programme:
-                if item.stop is None:
-                    missing_stop = True
-                prev = last_start.get(item.channel)
-                if prev is not None and item.start <= prev:
-                    out_of_order = True
-                last_start[item.channel] = item.start
-                writer.programme(item)
+            if type(item) is programme_type:
+                add_programme(item)
             else:
-                writer.channel(item)
+                add_channel(item)
             n += 1
             if n % 20000 == 0:
                 pct = int(90 * raw.tell() / total)
@@ -443,6 +442,7 @@ def _load(source: EPGSource, generation: int, path, progress) -> dict:
     finally:
         writer.close(False)
         stream.close()
+    missing_stop, out_of_order = writer.missing_stop, writer.out_of_order
     if stats.channels == 0 and stats.programmes == 0:
         raise parsers.GuideError("The guide has no channels and no programmes; the previous guide is kept.")
     progress(Status.PARSING, 92, "Finishing the guide.", force=True)
@@ -503,6 +503,24 @@ def _swap(source: EPGSource, generation: int, token: str, counts: dict, message:
             channel_count=counts["channels"], programme_count=counts["programmes"], last_message=message)
         if updated != 1:
             raise RuntimeError("the source was deleted or re-claimed during the import")
+
+
+def _queue_after_import(source_id: int) -> None:
+    from .tasks import after_import
+
+    try:
+        after_import.delay(source_id)
+    except Exception as exc:
+        logger.error("Could not queue the clean-up and output of EPG source %s: %s", source_id, exc)
+
+
+def after_import(source_id: int) -> None:
+    """After a swap: delete the generation that was replaced (readers no longer see it), then regenerate the
+    output. Kept out of the import itself so that the new guide is served, and reported, as soon as it is in."""
+    source = EPGSource.objects.filter(pk=source_id).first()
+    if source is not None:
+        _drop_stale_generations(source)
+    regenerate_output(source_id)
 
 
 def _queue_output(source_id: int | None) -> None:

@@ -25,6 +25,12 @@ def refresh_due(source_id: int):
     services.refresh_due(source_id)  # a temporary failure waits for the next interval
 
 
+@shared_task(name="epg.after_import")
+def after_import(source_id: int):
+    """Drop the replaced guide generation, then regenerate /output/epg.xml."""
+    services.after_import(source_id)
+
+
 @shared_task(name="epg.regenerate_output")
 def regenerate_output(source_id=None):
     return str(services.regenerate_output(source_id))

@@ -41,8 +41,11 @@ def test_a_new_import_replaces_the_old_guide_and_leaves_no_stale_rows(file_sourc
     source.save()
     source = import_now(source)
     assert source.generation > first_generation
-    assert EPGChannel.objects.filter(source=source).exclude(generation=source.generation).count() == 0
     assert served(source).count() == source.programme_count == 4
+    # the replaced generation is no longer served, and the after-import task deletes it
+    assert EPGChannel.objects.filter(source=source, generation=first_generation).exists()
+    services.after_import(source.pk)
+    assert EPGChannel.objects.filter(source=source).exclude(generation=source.generation).count() == 0
     assert Programme.objects.count() == 4
 
 

@@ -92,11 +92,11 @@ def test_regeneration_is_atomic_and_signals_after_commit(file_source, django_cap
     assert path.parent.name == "epg" and not list(path.parent.glob(".epg-*"))
 
 
-def test_a_successful_import_queues_the_regeneration(file_source, django_capture_on_commit_callbacks, monkeypatch):
+def test_a_successful_import_queues_the_clean_up_and_regeneration(file_source, django_capture_on_commit_callbacks, monkeypatch):
     from epg import tasks
 
     queued = []
-    monkeypatch.setattr(tasks.regenerate_output, "delay", lambda *a: queued.append(a))
+    monkeypatch.setattr(tasks.after_import, "delay", lambda *a: queued.append(a))
     source = file_source("iptv-org-base.guide.xml")
     with django_capture_on_commit_callbacks(execute=True):
         import_now(source)
