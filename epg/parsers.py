@@ -237,7 +237,7 @@ def parse_xmltv_ns(text: str) -> tuple[int | None, int | None]:
 
     def first(part):
         head = part.split("/")[0]
-        return int(head) + 1 if head.isdigit() else None
+        return int(head) + 1 if head.isdigit() and len(head) <= 6 else None
 
     return first(parts[0]), first(parts[1])
 
@@ -249,10 +249,10 @@ _ONSCREEN_E = re.compile(r"^\s*E(?:p(?:isode)?)?\.?\s*(\d+)\s*$", re.I)
 @lru_cache(maxsize=8192)
 def parse_onscreen(text: str) -> tuple[int | None, int | None]:
     m = _ONSCREEN.search(text)
-    if m:
+    if m and len(m.group(1)) <= 6 and len(m.group(2)) <= 6:
         return int(m.group(1)), int(m.group(2))
     m = _ONSCREEN_E.match(text)
-    if m:
+    if m and len(m.group(1)) <= 6:
         return None, int(m.group(1))
     return None, None
 

@@ -30,6 +30,7 @@ def test_xmltv_ns_counts_from_zero():
     assert parsers.parse_xmltv_ns("0.0.0/1") == (1, 1)
     assert parsers.parse_xmltv_ns(".5.") == (None, 6)
     assert parsers.parse_xmltv_ns("garbage") == (None, None)
+    assert parsers.parse_xmltv_ns("99999999999.3.") == (None, 4)  # beyond any real season: not stored
 
 
 def test_onscreen_gives_season_and_episode():
