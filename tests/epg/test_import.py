@@ -223,3 +223,19 @@ def test_a_permanent_failure_is_not_retried(fake_server):
     token = EPGSource.objects.get(pk=source.pk).run_token
     assert services.run_import(source.pk, token, may_retry=True) == "error"
     assert EPGSource.objects.get(pk=source.pk).last_message.endswith("HTTP 403")
+
+
+def test_the_periodic_refresh_claims_and_runs(file_source):
+    from django_celery_beat.models import PeriodicTask
+
+    source = file_source("iptv-org-base.guide.xml", refresh_interval=6)
+    task = PeriodicTask.objects.get(pk=source.periodic_task_id)
+    assert (task.task, task.args) == ("epg.refresh_due", f"[{source.pk}]")
+    services.refresh_due(source.pk)
+    source.refresh_from_db()
+    assert source.status == "success" and source.programme_count == 6
+    services.refresh_due(4242)  # gone: nothing happens
+    dummy = EPGSource.objects.create(name="dummy", source_type="dummy", refresh_interval=6)
+    assert dummy.periodic_task_id is None
+    services.refresh_due(dummy.pk)
+    assert EPGSource.objects.get(pk=dummy.pk).status == "idle"
