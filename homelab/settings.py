@@ -84,6 +84,8 @@ TEMPLATES = [
 ]
 WSGI_APPLICATION = "homelab.wsgi.application"
 ASGI_APPLICATION = "homelab.asgi.application"
+# Requests the web server handles at once (its thread pool; each thread keeps a database connection).
+WEB_THREADS = env.int("WEB_THREADS", default=16)
 
 # --- Database -------------------------------------------------------------------------------
 # PostgreSQL (or any DATABASE_URL) in production; SQLite in WAL mode under the data dir otherwise.
@@ -99,9 +101,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "timeout": env.int("SQLITE_BUSY_TIMEOUT", default=30),
         }
     )
-else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Connections are kept per web-server thread (homelab.asgi serves HTTP from a fixed thread pool).
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache, Celery ---------------------------------------------------------------------
