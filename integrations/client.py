@@ -558,8 +558,10 @@ class GenericAPIClient:
                 if status in (404, 405, 501):
                     break  # no login here: next endpoint
                 if status in (401, 403):
+                    # The endpoint read the credentials and refused them: another body shape would only
+                    # cost the service a second failed login (and count against its login throttle).
                     refused = status
-                    continue
+                    break
                 if status >= 400:
                     if status >= 500 or status == 429:
                         raise self._status_error(response, "Login failed")
@@ -571,6 +573,8 @@ class GenericAPIClient:
                     self._write_entry(*entry)
                     return entry[0]
                 refused = refused or status
+        if refused == 403:
+            raise AuthError("Login forbidden: the account is disabled or may not log in", status=403, permanent=True)
         if refused:
             raise AuthError("Invalid username or password", status=401, permanent=True)
         raise AuthError("Authentication endpoint not found", status=404, permanent=True)
@@ -603,7 +607,9 @@ class GenericAPIClient:
         response = self._send("POST", url, None, json={"Username": self.username, "Pw": self.password},
                               headers={"Authorization": MEDIABROWSER_CLIENT,
                                        "X-Emby-Authorization": MEDIABROWSER_CLIENT})
-        if response.status_code in (401, 403):
+        if response.status_code == 403:
+            raise AuthError("Login forbidden: the account is disabled or may not log in", status=403, permanent=True)
+        if response.status_code == 401:
             raise AuthError("Invalid username or password", status=401, permanent=True)
         if response.status_code >= 400:
             raise self._status_error(response, "Login failed")

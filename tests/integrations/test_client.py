@@ -116,6 +116,19 @@ def test_wrong_password_is_an_auth_error_without_the_password(fake_server, caplo
             client.get("/api/epg/sources/")
     assert err.value.status == 401 and err.value.permanent
     assert "very-wrong-password" not in str(err.value) + err.value.body + caplog.text
+    # the endpoint read the JSON credentials and refused them: no second try as a form
+    assert len(srv.calls_to("/api/accounts/token/")) == 1
+
+
+def test_a_login_forbidden_is_told_apart_from_a_wrong_password(fake_server):
+    srv = fake_server()
+    srv.route("POST", "/api/accounts/token/")(lambda call: (403, {"detail": "User account is disabled."}))
+    client = GenericAPIClient(srv.url, username=USER, password=PASSWORD, auth_type="jwt",
+                              auth_endpoint="/api/accounts/token/")
+    with pytest.raises(AuthError) as err:
+        client.get("/api/epg/sources/")
+    assert err.value.status == 403 and err.value.permanent
+    assert str(err.value) == "Login forbidden: the account is disabled or may not log in"
 
 
 def dispatcharr_client(url, **kw):
