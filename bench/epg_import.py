@@ -192,13 +192,17 @@ def main():
         size = path.stat().st_size
         print(f"\n[{label}] generated {channels} channels x {args.days} days = {n} programmes, "
               f"{size / 1e6:.0f} MB in {time.perf_counter() - t0:.1f} s")
-        base, base_cpu = min(baseline(path) for _ in range(2))
-        r = run_child(data_dir, path, f"bench-{label}")
-        if r["status"] != "success":
-            sys.exit(f"import failed: {r['message']}")
+        base, base_cpu = min(baseline(path) for _ in range(2))  # best of two
+        # best of two, as for the baseline (the machine may be shared); each run imports into a fresh source
+        runs = [run_child(data_dir, path, f"bench-{label}-{i}") for i in (1, 2)]
+        for r in runs:
+            if r["status"] != "success":
+                sys.exit(f"import failed: {r['message']}")
+        r = min(runs, key=lambda x: x["seconds"])
+        r["rss_peak_kb"] = max(x["rss_peak_kb"] for x in runs)
         results[label] = r
         print(f"[{label}] bare lxml iterparse pass: {base:.2f} s")
-        print(f"[{label}] import: {r['seconds']:.2f} s -> ratio import/iterparse = {r['seconds'] / base:.2f} "
+        print(f"[{label}] import (best of 2): {r['seconds']:.2f} s -> ratio import/iterparse = {r['seconds'] / base:.2f} "
               f"(target <= 3 on PostgreSQL); {r['programmes'] / r['seconds']:,.0f} programmes/s")
         print(f"[{label}] CPU time of the import process: {r['cpu_seconds']:.2f} s vs {base_cpu:.2f} s for the "
               f"iterparse pass -> {r['cpu_seconds'] / base_cpu:.2f} (the database server works in its own process)")
@@ -206,7 +210,7 @@ def main():
               f"{r['rss_peak_kb'] / 1024:.0f} MB (target < 200 MB)")
         print(f"[{label}] /output/epg.xml regenerated in {r['output_seconds']:.2f} s "
               f"({r['output_bytes'] / 1e6:.0f} MB)")
-        EPGSource.objects.filter(name=f"bench-{label}").update(is_active=False)
+        EPGSource.objects.filter(name__startswith=f"bench-{label}-").update(is_active=False)
         path.unlink()
     growth = results["full"]["rss_peak_kb"] / max(1, results["half"]["rss_peak_kb"])
     print(f"\npeak RSS full / half size: {growth:.2f} (flat = about 1.0)")
