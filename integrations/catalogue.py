@@ -28,7 +28,7 @@ CATALOGUE: dict[str, dict] = {
     "nzbget": {"base_path": "/jsonrpc", "auth_type": "basic", "health_path": "/jsonrpc/version"},
     "transmission": {"base_path": "/transmission/rpc", "auth_type": "transmission",
                      "health_path": "/transmission/rpc", "probes": ["/transmission/rpc"]},
-    "deluge": {"base_path": "/json", "auth_type": "cookie", "login_endpoint": "/json",
+    "deluge": {"base_path": "/json", "auth_type": "deluge", "login_endpoint": "/json",
                "health_path": "/json"},
     "jellyfin": {"base_path": "/", "auth_type": "jellyfin", "login_endpoint": "/Users/AuthenticateByName",
                  "api_key_header": "X-Emby-Token", "health_path": "/System/Info/Public",

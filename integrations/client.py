@@ -16,6 +16,8 @@ Auth modes (``auth_type``; ``None`` picks one from what is given):
 ``jellyfin``      Jellyfin/Emby: ``X-Emby-Token`` / ``Authorization: MediaBrowser``; a key, or a login at ``/Users/AuthenticateByName``
 ``plex``          ``X-Plex-Token``
 ``transmission``  Basic when a username is given, plus the ``X-Transmission-Session-Id`` handshake (409)
+``deluge``        Deluge's JSON-RPC: ``auth.login`` with the password at ``/json``, then the session cookie; a
+                  JSON-RPC "Not authenticated" error (code 1, sent with HTTP 200) logs in again once
 ``none``          nothing
 auto (None)       api_key when a key is given, jwt when a refresh endpoint is, otherwise with username and password a login
                   at ``auth_endpoint`` or, when none is configured, at ``/api/auth``, ``/api/login``, ``/auth/login``, ``/login``
@@ -49,7 +51,8 @@ from homelab.logging import mask, register_secret
 
 logger = logging.getLogger("integrations.client")
 
-AUTH_TYPES = ("api_key", "bearer", "jwt", "cookie", "basic", "jellyfin", "plex", "transmission", "none")
+AUTH_TYPES = ("api_key", "bearer", "jwt", "cookie", "basic", "jellyfin", "plex", "transmission", "deluge", "none")
+DELUGE_NOT_AUTHENTICATED = 1  # Deluge's JSON-RPC error code
 LOGIN_ENDPOINTS = ("/api/auth", "/api/login", "/auth/login", "/login")
 TOKEN_KEYS = ("access", "token", "access_token", "accessToken", "jwt", "AccessToken", "id_token", "sid",
               "session_token", "sessionToken", "auth_token", "authToken", "key", "api_key")
@@ -271,7 +274,8 @@ class GenericAPIClient:
                 self._store_session_id(response.headers["X-Transmission-Session-Id"])
                 response.close()
                 continue
-            if response.status_code in self._reauth_statuses() and not retried_auth and self._logs_in():
+            if (response.status_code in self._reauth_statuses() or self._deluge_refused(response, stream)) \
+                    and not retried_auth and self._logs_in():
                 retried_auth = True
                 logger.info("%s %s answered %s: logging in again", method, http.redact_url(url),
                             response.status_code)
@@ -400,6 +404,16 @@ class GenericAPIClient:
                 headers["X-Transmission-Session-Id"] = entry["session_id"]
         return headers, params, auth, cookies
 
+    def _deluge_refused(self, response: requests.Response, stream: bool) -> bool:
+        """Deluge answers an expired session with HTTP 200 and a JSON-RPC error of code 1."""
+        if self.auth_type != "deluge" or stream or response.status_code != 200:
+            return False
+        try:
+            error = response.json().get("error")
+        except (ValueError, AttributeError):
+            return False
+        return isinstance(error, dict) and error.get("code") == DELUGE_NOT_AUTHENTICATED
+
     def _reauth_statuses(self) -> tuple[int, ...]:
         return (401, 403) if self.auth_type == "cookie" else (401,)
 
@@ -407,6 +421,8 @@ class GenericAPIClient:
         """Whether this mode holds a login that a 401 may have outdated."""
         if self.auth_type in ("bearer", "jwt", "cookie"):
             return True
+        if self.auth_type == "deluge":
+            return bool(self.password)
         return self.auth_type == "jellyfin" and not self.api_key and bool(self.username)
 
     # --- the shared login ----------------------------------------------------------------------
@@ -533,6 +549,9 @@ class GenericAPIClient:
 
     def _login(self) -> dict:
         """Log in with username and password; stores and returns the entry. Raises AuthError."""
+        if self.auth_type == "deluge":
+            self.login_count += 1
+            return self._login_deluge()
         if not (self.username and self.password):
             raise AuthError(f"{self.auth_type} authentication needs a username and a password", permanent=True)
         self.login_count += 1
@@ -601,6 +620,29 @@ class GenericAPIClient:
                 self._secrets.add(value)
             return {"mode": "cookie", "cookies": cookies}, SESSION_TTL
         return None
+
+    def _login_deluge(self) -> dict:
+        """Deluge Web: JSON-RPC ``auth.login`` with the password only; the answer sets ``_session_id``."""
+        self._session.cookies.clear()
+        url = self.url_for(self.auth_endpoint or "/json")
+        response = self._send("POST", url, None, json={"method": "auth.login", "params": [self.password], "id": 1})
+        if response.status_code >= 400:
+            raise self._status_error(response, "Login failed")
+        try:
+            accepted = response.json().get("result") is True
+        except (ValueError, AttributeError):
+            accepted = False
+        cookies = {c.name: c.value for c in self._session.cookies}
+        cookies.update(response.cookies.get_dict())
+        if not accepted or not cookies:
+            raise AuthError("Invalid password", status=401, permanent=True)
+        for value in cookies.values():
+            register_secret(value)
+            self._secrets.add(value)
+        logger.info("Logged in to %s (deluge)", http.redact_url(self.base_url))
+        entry = {"mode": "cookie", "cookies": cookies}
+        self._write_entry(entry, SESSION_TTL)
+        return entry
 
     def _login_jellyfin(self) -> dict:
         url = self.url_for(self.auth_endpoint or "/Users/AuthenticateByName")

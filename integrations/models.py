@@ -19,6 +19,7 @@ AUTH_TYPE_CHOICES = [
     ("jellyfin", "Jellyfin / Emby"),
     ("plex", "Plex token"),
     ("transmission", "Transmission"),
+    ("deluge", "Deluge (JSON-RPC)"),
     ("none", "None"),
 ]
 
