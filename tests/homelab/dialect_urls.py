@@ -2,6 +2,7 @@
 from django.urls import include, path
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
 
 from channels.api.views import IPTVAPIView
 from epg.api.views import EPGAPIView
@@ -37,7 +38,15 @@ def raising_views(base):
         def get(self, request):
             raise RuntimeError("internal detail: password=hunter2")
 
-    return [path("bad", Bad.as_view()), path("boom", Boom.as_view())]
+    class Raw(base):
+        """Reads the raw body, as the service proxy does (Django enforces DATA_UPLOAD_MAX_MEMORY_SIZE there)."""
+
+        permission_classes = [AllowAny]
+
+        def post(self, request):
+            return Response({"size": len(request.body)})
+
+    return [path("bad", Bad.as_view()), path("boom", Boom.as_view()), path("raw", Raw.as_view())]
 
 
 urlpatterns = [path(f"__dialect__/{name}/", include(raising_views(base))) for name, base in BASES.items()]

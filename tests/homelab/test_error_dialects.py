@@ -102,3 +102,16 @@ def test_a_missing_trailing_slash_is_redirected_keeping_the_method(api_client, a
                                format="json")
     assert response.status_code == 308
     assert response["Location"] == "/api/accounts/token/?x=1"
+
+
+@pytest.mark.parametrize("name, body", [
+    ("epg", {"detail": "The request body is too large."}),
+    ("services", {"success": False, "error": "The request body is too large."}),
+    ("previews", {"error": "The request body is too large.", "code": "PAYLOAD_TOO_LARGE"}),
+])
+def test_a_body_over_the_upload_limit_is_413_not_500(api_client, settings, name, body):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    assert api_client.post(f"/__dialect__/{name}/raw", "x" * 900, content_type="text/plain").json() == {"size": 900}
+    response = api_client.post(f"/__dialect__/{name}/raw", "x" * 5000, content_type="text/plain")
+    assert response.status_code == 413
+    assert response.json() == body
