@@ -446,16 +446,11 @@ def _load(source: EPGSource, generation: int, path, progress) -> dict:
     if stats.channels == 0 and stats.programmes == 0:
         raise parsers.GuideError("The guide has no channels and no programmes; the previous guide is kept.")
     progress(Status.PARSING, 92, "Finishing the guide.", force=True)
-    channel_ids = EPGChannel.objects.filter(source=source, generation=generation).values("id")
-    staged = Programme.objects.filter(channel_id__in=channel_ids)
-    removed = 0
-    if out_of_order:
-        removed = _drop_duplicates(source.pk, generation)
+    programmes = writer.programmes
+    if out_of_order:  # only then can a duplicate hide further down the file
+        programmes -= _drop_duplicates(source.pk, generation)
     if missing_stop:
         _fill_missing_stops(source.pk, generation)
-    programmes = writer.programmes - removed if (out_of_order or missing_stop) else writer.programmes
-    if out_of_order or missing_stop:
-        programmes = staged.count()
     return {"channels": len(writer.channel_ids), "programmes": programmes, "skipped": stats.skipped,
             "kind": kind}
 

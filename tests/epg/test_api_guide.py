@@ -1,10 +1,10 @@
 """GET /api/epg/epgdata/ and GET /api/epg/grid/."""
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone as djtz
 
-from epg.models import EPGChannel, EPGSource, Programme
+from epg.models import EPGChannel, Programme
 
 from .conftest import import_now
 
