@@ -92,7 +92,9 @@ class ServiceProxyView(ServicesAPIView):
     """GET/POST/PUT/PATCH/DELETE ``?path=`` on the service's API URL; ``{"success": true, "data": ...}``."""
 
     def _proxy(self, request, pk):
-        service = get_object_or_404(Service, pk=pk)
+        service = selectors.service_for_proxy(pk)
+        if service is None:
+            raise exceptions.NotFound()
         params = [(k, v) for k, values in request.query_params.lists() if k != "path" for v in values]
         headers = {"Content-Type": request.content_type or "", "Accept": request.headers.get("Accept", ""),
                    "Accept-Language": request.headers.get("Accept-Language", ""),
