@@ -90,7 +90,7 @@ WEB_THREADS = env.int("WEB_THREADS", default=16)
 # --- Database -------------------------------------------------------------------------------
 # PostgreSQL (or any DATABASE_URL) in production; SQLite in WAL mode under the data dir otherwise.
 SQLITE_PATH = DATA_DIR / "homelab.sqlite3"
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{SQLITE_PATH}")}
+DATABASES = {"default": env.db_url_config(env.str("DATABASE_URL", default="") or f"sqlite:///{SQLITE_PATH}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
@@ -111,7 +111,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # listens on a unix socket in the data dir, so other commands with the same data dir reach it.
 REDIS_SOCKET = DATA_DIR / "redis.sock"
 EMBEDDED_REDIS = not env.str("REDIS_URL", default="")
-REDIS_URL = env.str("REDIS_URL", default=f"unix://{REDIS_SOCKET}?db=0")
+REDIS_URL = env.str("REDIS_URL", default="") or f"unix://{REDIS_SOCKET}?db=0"
 if EMBEDDED_REDIS:
     CELERY_BROKER_URL = f"redis+socket://{REDIS_SOCKET}"
 else:
