@@ -33,16 +33,27 @@ class GuideError(Exception):
 # --- opening ---------------------------------------------------------------------------------
 
 
-class CountingReader(io.RawIOBase):
+class _Reader(io.RawIOBase):
+    """A readable raw stream whose subclasses implement ``readinto``."""
+
+    def readable(self):
+        return True
+
+    def read(self, size=-1):
+        if size is None or size < 0:
+            size = 1 << 20
+        buf = bytearray(size)
+        n = self.readinto(buf)
+        return bytes(buf[:n])
+
+
+class CountingReader(_Reader):
     """Wraps a binary stream: counts bytes read, refuses more than ``limit`` (decompression bombs)."""
 
     def __init__(self, raw: IO[bytes], limit: int | None = None):
         self.raw = raw
         self.limit = limit
         self.count = 0
-
-    def readable(self):
-        return True
 
     def readinto(self, b):
         data = self.raw.read(len(b))
@@ -52,13 +63,6 @@ class CountingReader(io.RawIOBase):
             raise GuideError(f"The guide is larger than {self.limit} bytes once decompressed (EPG_MAX_XML_BYTES).")
         b[:n] = data
         return n
-
-    def read(self, size=-1):
-        if size is None or size < 0:
-            size = 1 << 20
-        buf = bytearray(size)
-        n = self.readinto(buf)
-        return bytes(buf[:n])
 
     def close(self):
         try:
@@ -108,7 +112,7 @@ def open_guide(path: str, *, max_xml_bytes: int | None = None) -> tuple[Counting
     return CountingReader(inner, max_xml_bytes), raw, kind
 
 
-class PrologCheckedReader(io.RawIOBase):
+class PrologCheckedReader(_Reader):
     """Reads ahead the document's prolog and refuses internal DTD subsets that declare entities."""
 
     _DOCTYPE = re.compile(rb"<!DOCTYPE\b", re.I)
@@ -134,9 +138,6 @@ class PrologCheckedReader(io.RawIOBase):
         if cls._DOCTYPE.search(sample) and (b"<!ENTITY" in sample.upper()):
             raise GuideError("The guide declares XML entities in its DTD; refused (entity expansion is disabled).")
 
-    def readable(self):
-        return True
-
     def readinto(self, b):
         if self._pos < len(self._head):
             n = min(len(b), len(self._head) - self._pos)
@@ -147,13 +148,6 @@ class PrologCheckedReader(io.RawIOBase):
         n = len(data)
         b[:n] = data
         return n
-
-    def read(self, size=-1):
-        if size is None or size < 0:
-            size = 1 << 20
-        buf = bytearray(size)
-        n = self.readinto(buf)
-        return bytes(buf[:n])
 
 
 # --- times -----------------------------------------------------------------------------------

@@ -10,10 +10,10 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
 from homelab import errors
+from homelab.api.permissions import IsStaffOrReadOnly
 from homelab.api.views import HomelabAPIView
 
 from .. import selectors, services
@@ -25,17 +25,6 @@ class EPGAPIView(HomelabAPIView):
     """Dispatcharr's EPG API: DRF's own ``{"detail": ...}`` bodies."""
 
     error_dialect = errors.DETAIL
-
-
-class IsStaffOrReadOnly(BasePermission):
-    """Anyone signed in reads; only admins (staff) create, change and delete sources."""
-
-    message = "You do not have permission to perform this action."
-
-    def has_permission(self, request, view):
-        if request.method in SAFE_METHODS:
-            return bool(request.user and request.user.is_authenticated)
-        return bool(request.user and request.user.is_authenticated and request.user.is_staff)
 
 
 _SOURCE_ERRORS = {400: OpenApiTypes.OBJECT, 401: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT}

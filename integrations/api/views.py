@@ -2,10 +2,10 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
-from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
 from homelab import errors
+from homelab.api.permissions import IsStaffOrReadOnly
 from homelab.api.views import HomelabAPIView
 from integrations import proxy, selectors, services
 from integrations.models import Service
@@ -26,16 +26,6 @@ class UpstreamError(exceptions.APIException):
     def __init__(self, message: str, status_code: int):
         super().__init__(detail=message)
         self.status_code = status_code
-
-
-class IsStaffOrReadOnly(BasePermission):
-    """Anyone signed in reads; only staff create, change or delete services. Changing a service's URL
-    points its stored credentials somewhere else, so it is an admin's act."""
-
-    def has_permission(self, request, view):
-        if not (request.user and request.user.is_authenticated):
-            return False
-        return request.method in SAFE_METHODS or request.user.is_staff
 
 
 ERRORS = {400: ServiceErrorSerializer, 401: ServiceErrorSerializer, 403: ServiceErrorSerializer, 404: ServiceErrorSerializer}

@@ -7,88 +7,33 @@ The remote is ``manage.py serve --no-beat`` in its own data dir, SQLite and embe
 """
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 import requests
 
 from epg.models import EPGSource
 from epg.remote.models import DispatcharrLink
-from tests.conftest import wait_for
+from tests.live import LiveStack
 
-ROOT = Path(__file__).resolve().parents[2]
 REMOTE_USER, REMOTE_PASSWORD = "remote-admin", "remote-pass-4821"
-CLEARED = ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "CACHE_KEY_PREFIX", "WEB_AUTH_TOKEN", "SECRET_KEY",
-           "PORT", "HOST")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class RemoteHomelab:
-    def __init__(self, proc: subprocess.Popen, url: str, log: Path):
-        self.proc, self.url, self.log = proc, url, log
-
-    def log_tail(self, lines: int = 60) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        except FileNotFoundError:
-            return ""
-
-    def session(self) -> requests.Session:
-        s = requests.Session()
-        r = s.post(f"{self.url}/api/accounts/token/", json={"username": REMOTE_USER, "password": REMOTE_PASSWORD},
-                   timeout=10)
-        assert r.status_code == 200, r.text
-        s.headers["Authorization"] = f"Bearer {r.json()['access']}"
-        return s
 
 
 @pytest.fixture(scope="module")
 def remote_homelab(tmp_path_factory):
-    data = tmp_path_factory.mktemp("remote-homelab")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HOMELAB_") and k not in CLEARED}
-    env.update(
-        DJANGO_SETTINGS_MODULE="homelab.settings", HOMELAB_DATA_DIR=str(data),
-        HOMELAB_ENCRYPTION_KEY_FILE=str(data / "encryption.key"),
-        HOMELAB_ADMIN_USER=REMOTE_USER, HOMELAB_ADMIN_PASSWORD=REMOTE_PASSWORD, CELERY_WORKER_CONCURRENCY="2",
-    )
-    log = data / "serve.log"
-    proc = subprocess.Popen(
-        [sys.executable, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-beat"],
-        cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    remote = RemoteHomelab(proc, f"http://127.0.0.1:{port}", log)
-
-    def healthy():
-        if proc.poll() is not None:
-            raise AssertionError(f"the remote homelab exited with {proc.returncode}:\n{remote.log_tail()}")
-        try:
-            return requests.get(f"{remote.url}/healthz", timeout=3).status_code == 200
-        except requests.RequestException:
-            return False
-
+    remote = LiveStack(tmp_path_factory.mktemp("remote-homelab"), "--host", "127.0.0.1", "--no-beat",
+                       admin=(REMOTE_USER, REMOTE_PASSWORD), env={"CELERY_WORKER_CONCURRENCY": "2"})
     try:
-        wait_for(healthy, timeout=120, interval=0.25, message="the remote homelab's /healthz")
+        remote.health(200)
         yield remote
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(40)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)  # the process group this fixture started
-                proc.wait()
+        remote.stop()
+
+
+def remote_session(remote: LiveStack) -> requests.Session:
+    s = requests.Session()
+    s.headers["Authorization"] = f"Bearer {remote.access_token()}"
+    return s
 
 
 def xmltv(now: datetime) -> str:
@@ -117,7 +62,7 @@ def test_push_refresh_to_a_second_live_homelab(remote_homelab, live_server, cele
                                       refresh_interval=0)
 
     # the remote lists this instance's /output/epg.xml (by another host name) beside a dummy source
-    remote = remote_homelab.session()
+    remote = remote_session(remote_homelab)
     our_output = live_server.url.replace("127.0.0.1", "localhost") + "/output/epg.xml"
     r = remote.post(f"{remote_homelab.url}/api/epg/sources/",
                     json={"name": "_Dummy - sports", "source_type": "dummy", "refresh_interval": 0}, timeout=10)
