@@ -1,7 +1,8 @@
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from .models import APIKey
+from .models import APIKey, SiteSecret
+from .webtoken import is_env_controlled, regenerate_web_token
 
 
 @admin.register(APIKey)
@@ -36,3 +37,38 @@ class APIKeyAdmin(admin.ModelAdmin):
     def reactivate(self, request, queryset):
         count = queryset.update(is_active=True)
         self.message_user(request, f"Re-activated {count} API key(s).")
+
+
+@admin.register(SiteSecret)
+class SiteSecretAdmin(admin.ModelAdmin):
+    """The installation's own secrets (the generated web token). Values are never shown; "Regenerate the web
+    token" replaces it and shows the new one once."""
+
+    list_display = ("name", "created_at", "value_masked")
+    readonly_fields = ("name", "created_at", "value_masked")
+    fields = ("name", "created_at", "value_masked")
+    actions = ["regenerate"]
+
+    @admin.display(description="value")
+    def value_masked(self, obj):
+        return "****"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Regenerate the web token")
+    def regenerate(self, request, queryset):
+        if is_env_controlled():
+            self.message_user(request, "The web token is set by WEB_AUTH_TOKEN and cannot be changed here.",
+                              messages.ERROR)
+            return
+        token = regenerate_web_token()
+        self.message_user(
+            request,
+            format_html("New web token (the old one no longer works). Copy it now, it will not be shown again: "
+                        "<code>{}</code>", token),
+            messages.WARNING,
+        )

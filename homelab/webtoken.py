@@ -37,6 +37,14 @@ def set_web_token(token: str) -> None:
     SiteSecret.objects.update_or_create(name=SiteSecret.WEB_TOKEN, defaults={"value": token})
 
 
+def regenerate_web_token() -> str:
+    """Replace the stored web token with a new one (not when WEB_AUTH_TOKEN sets it); returns the new token."""
+    token = secrets.token_urlsafe(24)
+    set_web_token(token)
+    logger.warning("The web token was regenerated; the old one no longer works.")
+    return token
+
+
 def web_token_user():
     """The Django user that web-token requests act as: a staff account that cannot log in with a password."""
     User = get_user_model()

@@ -68,3 +68,29 @@ def test_the_session_cookie_authenticates(client, admin_user):
     response = client.get("/api/accounts/me/")
     assert response.status_code == 200
     assert response.json()["credential"] == "session"
+
+
+def test_the_admin_regenerates_the_web_token_and_shows_it_once(client, admin_user, api_client):
+    old = get_web_token()
+    client.force_login(admin_user)
+    row = SiteSecret.objects.get(name=SiteSecret.WEB_TOKEN)
+    listing = client.get("/admin/homelab/sitesecret/").content.decode()
+    assert old not in listing and "****" in listing
+    response = client.post("/admin/homelab/sitesecret/", {"action": "regenerate", "_selected_action": [row.pk]},
+                           follow=True)
+    shown = [str(m) for m in response.context["messages"] if "will not be shown again" in str(m)]
+    assert len(shown) == 1
+    new = shown[0].split("<code>")[1].split("</code>")[0]
+    assert new != old and get_web_token() == new
+    assert api_client.get("/api/accounts/me/", HTTP_X_AUTH_TOKEN=old).status_code == 401
+    assert api_client.get("/api/accounts/me/", HTTP_X_AUTH_TOKEN=new).status_code == 200
+
+
+@override_settings(WEB_AUTH_TOKEN="env-token-123456")
+def test_an_env_controlled_token_is_not_regenerated(client, admin_user):
+    row = SiteSecret.objects.create(name=SiteSecret.WEB_TOKEN, value="stored-token-xyz")
+    client.force_login(admin_user)
+    response = client.post("/admin/homelab/sitesecret/", {"action": "regenerate", "_selected_action": [row.pk]},
+                           follow=True)
+    assert any("WEB_AUTH_TOKEN" in str(m) for m in response.context["messages"])
+    assert SiteSecret.objects.get(pk=row.pk).value == "stored-token-xyz"
