@@ -59,12 +59,22 @@ def poll():
     return wait_for
 
 
+def clear_test_cache() -> None:
+    """Delete this run's cache keys only. ``cache.clear()`` would FLUSHDB the whole Redis database, which
+    with REDIS_URL set may be shared with a running stack (and holds the Celery broker's queues)."""
+    from django.core.cache import cache
+
+    client = cache._cache.get_client(write=True)
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """Each test starts with an empty cache (throttles, cached tokens, detection results)."""
-    from django.core.cache import cache
-
-    cache.clear()
+    clear_test_cache()
     yield
 
 
