@@ -11,7 +11,9 @@ from .client import APIError, GenericAPIClient
 
 MAX_PAGES = 1000
 
-_MATCHER = re.compile(r"\b(Host|HostRegexp|PathPrefix|Path|HostHeader)\s*\(([^)]*)\)")
+# a matcher, negated or not, with its quoted arguments (which may hold parentheses: v3 regexps have groups)
+_MATCHER = re.compile(r"(!\s*)?\b(Host|HostRegexp|PathPrefix|Path|HostHeader)\s*"
+                      r"\(((?:\s|,|`[^`]*`|\"(?:[^\"\\]|\\.)*\")*)\)")
 _ARG = re.compile(r"`([^`]*)`|\"((?:[^\"\\]|\\.)*)\"")
 
 
@@ -31,7 +33,9 @@ def parse_rule(rule: str) -> Rule:
     """Hosts and path prefix of a router rule, v2 or v3 syntax:
     ``Host(`a`) || Host(`b`)``, ``Host(`a`,`b`)``, ``Host(`a`) && PathPrefix(`/x`)``, ``HostRegexp(...)``."""
     result = Rule()
-    for matcher, args in _MATCHER.findall(rule or ""):
+    for negated, matcher, args in _MATCHER.findall(rule or ""):
+        if negated:  # !Host(...), !PathPrefix(...): where the router does NOT answer
+            continue
         values = [a or b for a, b in _ARG.findall(args)]
         if matcher in ("Host", "HostHeader"):
             for host in values:
@@ -51,8 +55,12 @@ def parse_rule(rule: str) -> Rule:
 
 
 def _as_list(data, kind: str) -> list[dict]:
-    """Traefik answers lists (``/api/http/routers``) or, from ``/api/rawdata``, maps keyed by name."""
+    """Traefik answers lists (``/api/http/routers``) or, from ``/api/rawdata``, maps keyed by name. Anything else
+    (an error object from a proxy in front of Traefik) is garbage, not an empty list: that would mark every
+    service gone."""
     if isinstance(data, dict):
+        if not data or not all(isinstance(v, dict) for v in data.values()):
+            raise TraefikError(f"Traefik answered something that is not a list of {kind}")
         items = []
         for name, value in data.items():
             if isinstance(value, dict):

@@ -169,3 +169,38 @@ def test_a_taken_name_gets_the_provider(fake_traefik):
     Service.objects.create(name="bar", url="http://127.0.0.1:1")
     sync()
     assert Service.objects.get(traefik_router="bar@myprovider").name == "bar-myprovider"
+
+
+def test_negated_matchers_give_no_host_or_prefix():
+    # a frontend router that leaves /api to another router: its public URL is the host, not host/api
+    r = traefik.parse_rule("Host(`app.lan`) && !PathPrefix(`/api`)")
+    assert r.hosts == ["app.lan"] and r.path_prefix == ""
+    r = traefik.parse_rule("!Host(`x.lan`) && Host(`y.lan`)")
+    assert r.hosts == ["y.lan"]
+    r = traefik.parse_rule("Host(`a.lan`) && ! PathPrefix(`/admin`) && PathPrefix(`/app`)")
+    assert r.path_prefix == "/app"
+
+
+def test_v3_regexps_with_groups_are_recorded():
+    r = traefik.parse_rule(r"HostRegexp(`^(.+)\.apps\.lan$`) && PathPrefix(`/api`)")
+    assert r.regexps == [r"^(.+)\.apps\.lan$"] and r.hosts == [] and r.path_prefix == "/api"
+    r = traefik.parse_rule(r"HostRegexp(`^(www\.)?site\.lan$`) || Host(`site.lan`)")
+    assert r.regexps == [r"^(www\.)?site\.lan$"] and r.hosts == ["site.lan"]
+
+
+def test_an_object_that_is_not_a_router_map_is_garbage_and_marks_nothing_gone(fake_traefik, fake_server, settings):
+    sync()
+    srv = fake_server()
+
+    @srv.route("GET", "/api/http/routers")
+    def routers(call):
+        return 200, {"message": "upstream proxy error"}
+
+    @srv.route("GET", "/api/http/services")
+    def services_(call):
+        return 200, []
+
+    settings.TRAEFIK_API_URL = srv.url
+    with pytest.raises(CommandError, match="not a list of"):
+        sync()
+    assert not Service.objects.filter(seen=False).exists()
