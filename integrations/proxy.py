@@ -16,10 +16,11 @@ from django.conf import settings
 
 from homelab import http
 
-from .client import APIError, GenericAPIClient
+from .client import APIError, AuthError, GenericAPIClient
 
 FORWARDED_REQUEST_HEADERS = ("Content-Type", "Accept", "Accept-Language", "If-None-Match", "If-Modified-Since")
 MAX_DECODE_ROUNDS = 4
+NOT_MODIFIED = object()  # forward()'s answer to a conditional request the service answered 304
 
 
 _clients: "OrderedDict[tuple, GenericAPIClient]" = OrderedDict()
@@ -114,9 +115,18 @@ def forward(service, method: str, path: str, *, params: list[tuple[str, str]], b
         client = client_for(service)
     except APIError as exc:
         raise ProxyError(str(exc), 400) from None
+    data = body or None
+    form = _as_form(client, sent_headers, body)
+    if form is not None:  # a JSON object to a form-login service (qBittorrent): sent as the form it reads
+        data = form
+        sent_headers.pop("Content-Type", None)
     try:
-        response = client.request(method, path, params=params or None, data=body or None, raw=True,
+        response = client.request(method, path, params=params or None, data=data, raw=True,
                                   headers=sent_headers, stream=True)
+    except AuthError as exc:
+        if exc.status is None and not exc.timeout:  # nothing was sent: the service lacks credentials
+            raise ProxyError(client._scrub(str(exc)), 400) from None
+        raise ProxyError(client._scrub(str(exc)), exc.status if exc.status and exc.status < 500 else 502) from None
     except APIError as exc:
         if exc.timeout:
             raise ProxyError("Upstream timed out", 504) from None
@@ -125,6 +135,8 @@ def forward(service, method: str, path: str, *, params: list[tuple[str, str]], b
         raise ProxyError(f"Upstream unreachable: {client._scrub(str(exc))}", 502) from None
     with response:
         status = response.status_code
+        if status == 304:  # the caller's If-None-Match / If-Modified-Since matched
+            return NOT_MODIFIED
         if 300 <= status < 400:
             raise ProxyError(f"Upstream redirected (HTTP {status}); redirects to other hosts are not followed", 502)
         try:
@@ -140,6 +152,23 @@ def forward(service, method: str, path: str, *, params: list[tuple[str, str]], b
         message = f"Upstream answered HTTP {status}" + (f": {excerpt}" if excerpt else "")
         raise ProxyError(message, status if status < 500 else 502)
     return _scrub_data(client, data)
+
+
+def _as_form(client: GenericAPIClient, headers: dict, body: bytes) -> dict | None:
+    """A flat JSON object sent to a cookie-mode service, as the form GenericAPIClient sends such services
+    (``client.post(..., data={...})``); None to forward the body as it is."""
+    if client.auth_type != "cookie" or not body or "json" not in (headers.get("Content-Type") or "").lower():
+        return None
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None
+    scalar = (str, int, float, bool)
+    if not isinstance(value, dict) or not all(
+            isinstance(v, scalar) or (isinstance(v, list) and all(isinstance(i, scalar) for i in v))
+            for v in value.values()):
+        return None
+    return {k: (str(v).lower() if isinstance(v, bool) else v) for k, v in value.items()}
 
 
 def _scrub_data(client: GenericAPIClient, data):

@@ -74,7 +74,7 @@ class ServiceDetailView(ServicesAPIView):
 PROXY_PARAMS = [OpenApiParameter("path", str, required=True,
                                  description="Absolute path on the service, e.g. /api/v3/system/status. "
                                              "Other query parameters are forwarded.")]
-PROXY_RESPONSES = {200: ServiceProxyOutputSerializer, 400: ServiceErrorSerializer, 401: ServiceErrorSerializer, 404: ServiceErrorSerializer,
+PROXY_RESPONSES = {200: ServiceProxyOutputSerializer, 304: None, 400: ServiceErrorSerializer, 401: ServiceErrorSerializer, 404: ServiceErrorSerializer,
                    502: ServiceErrorSerializer, 504: ServiceErrorSerializer}
 
 
@@ -98,6 +98,8 @@ class ServiceProxyView(ServicesAPIView):
                                  body=body, headers=headers)
         except proxy.ProxyError as exc:
             raise UpstreamError(exc.message, exc.status) from None
+        if data is proxy.NOT_MODIFIED:
+            return Response(status=status.HTTP_304_NOT_MODIFIED)
         return Response({"success": True, "data": data})
 
     @extend_schema(operation_id="services_proxy_get", parameters=PROXY_PARAMS, responses=PROXY_RESPONSES)

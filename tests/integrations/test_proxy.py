@@ -169,3 +169,40 @@ def test_a_login_service_is_proxied_with_a_shared_login(admin_client_jwt, fake_s
         assert response.json() == {"success": True, "data": [{"Id": 1, "Name": "local"}]}
     assert portainer.logins == 1
     assert upstreams.PASSWORD not in response.content.decode()
+
+
+def test_an_upstream_304_is_not_modified_not_a_redirect(admin_client_jwt, service, arr):
+    arr.route("GET", "/api/v3/cached")(lambda call: (304, None, {"ETag": '"v1"'}))
+    response = admin_client_jwt.get(proxy_url(service, "/api/v3/cached"), HTTP_IF_NONE_MATCH='"v1"')
+    assert response.status_code == 304
+    assert response.content == b""
+    assert arr.calls_to("/api/v3/cached")[0].headers["if-none-match"] == '"v1"'
+
+
+def test_missing_credentials_are_a_400_not_an_unreachable_upstream(admin_client_jwt, fake_server):
+    srv = fake_server()
+    upstreams.Dispatcharr(srv)
+    svc = Service.objects.create(name="dispatcharr", api_url=srv.url, service_type="dispatcharr")
+    response = admin_client_jwt.get(proxy_url(svc, "/api/epg/sources/"))
+    assert response.status_code == 400
+    assert response.json() == {"success": False,
+                               "error": "jwt authentication needs a username and a password"}
+    assert srv.calls == []
+
+
+def test_a_json_body_goes_as_a_form_to_a_form_login_service(admin_client_jwt, fake_server):
+    # the guide's fetch example posts JSON; qBittorrent (cookie mode) only reads forms, as the client sends them
+    srv = fake_server()
+    qbt = upstreams.QBittorrent(srv)
+    svc = Service.objects.create(name="qbittorrent", api_url=srv.url, api_username=upstreams.USER,
+                                 api_password=upstreams.PASSWORD, service_type="qbittorrent")
+    response = admin_client_jwt.post(proxy_url(svc, "/api/v2/torrents/add"), {"urls": "magnet:?xt=urn:btih:abc"},
+                                     format="json")
+    assert response.json() == {"success": True, "data": "added magnet:?xt=urn:btih:abc"}
+    call = srv.calls_to("/api/v2/torrents/add")[-1]
+    assert call.headers["content-type"] == "application/x-www-form-urlencoded"
+    # a form stays a form
+    response = admin_client_jwt.generic("POST", proxy_url(svc, "/api/v2/torrents/add"), "urls=magnet%3A%3Fx",
+                                        content_type="application/x-www-form-urlencoded")
+    assert response.json() == {"success": True, "data": "added magnet:?x"}
+    assert qbt.logins == 1
