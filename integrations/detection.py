@@ -130,7 +130,8 @@ def detect(spec: ServiceSpec) -> dict:
     if not spec.url:
         return _result(False, "none", evidence={"reason": "no URL to probe"})
 
-    key = catalogue.match_name(spec.service_type, spec.name, spec.slug, spec.router,
+    # a homelab.api.type label names the entry even without homelab.api.enabled=true
+    key = catalogue.match_name(labels.get("type", ""), spec.service_type, spec.name, spec.slug, spec.router,
                                spec.url.split("//", 1)[-1].split(".", 1)[0])
     try:
         client = _probe_client(spec)
@@ -140,7 +141,8 @@ def detect(spec: ServiceSpec) -> dict:
         entry = catalogue.CATALOGUE[key]
         paths = [entry["health_path"]] if entry.get("health_path") else []
         records, _ = probe(client, paths) if paths else ([], None)
-        return _result(True, "catalogue", base_path=entry.get("base_path", ""), auth_type=entry.get("auth_type", ""),
+        return _result(True, "catalogue", base_path=labels.get("endpoint") or entry.get("base_path", ""),
+                       auth_type=entry.get("auth_type", ""),
                        service_type=key, evidence={"matched": key, "probes": records})
 
     records, hit = probe(client, catalogue.PROBE_PATHS)

@@ -4,7 +4,7 @@ import threading
 import time
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from integrations import detection, services
@@ -202,3 +202,21 @@ def test_sync_detects_changed_services(fake_server, settings):
     sonarr = Service.objects.get()
     assert sonarr.url == "http://sonarr.home.lan" and sonarr.api_url == app.url
     assert sonarr.service_type == "sonarr" and sonarr.api_detected and sonarr.api_auth_type == "api_key"
+
+
+def test_a_type_label_alone_names_the_catalogue_entry(fake_server):
+    # homelab.api.type=sonarr on a container called "tv": the label says what it is, without enabled=true
+    srv = fake_server()
+    service = make("tv", srv.url, labels={"type": "sonarr"})
+    result = services.detect_service(service)
+    assert (result["detected"], result["method"], result["service_type"], result["auth_type"], result["base_path"]) \
+        == (True, "catalogue", "sonarr", "api_key", "/api/v3")
+    assert [c.path for c in srv.calls] == ["/api/v3/system/status"]
+    service = make("tv2", srv.url, labels={"type": "sonarr", "endpoint": "/tv/api/v3"})
+    assert services.detect_service(service)["base_path"] == "/tv/api/v3"
+
+
+def test_the_command_names_every_unknown_service(fake_server):
+    make("mystery-app", fake_server().url)
+    with pytest.raises(CommandError, match="No service named nosuch$"):
+        call_command("detect_apis", "--service", "mystery-app", "--service", "nosuch", stdout=io.StringIO())

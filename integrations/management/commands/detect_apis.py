@@ -26,8 +26,10 @@ class Command(BaseCommand):
             for name in names:
                 query |= Q(name__iexact=name) | Q(slug__iexact=name)
             qs = Service.objects.filter(query)
-            if not qs.exists():
-                raise CommandError(f"No service named {', '.join(names)}")
+            known = {v.lower() for row in qs.values_list("name", "slug") for v in row}
+            missing = [n for n in names if n.lower() not in known]
+            if missing:
+                raise CommandError(f"No service named {', '.join(missing)}")
         targets = list(qs)
         bar = progress = None
         if sys.stderr.isatty():
