@@ -99,7 +99,7 @@ def _scheme_and_port(router: dict, entrypoints: dict[str, dict]) -> tuple[str, s
     port = ""
     for name in names:
         ep = entrypoints.get(name) or {}
-        address = ep.get("address") or ""
+        address = (ep.get("address") or "").split("/", 1)[0]  # [host]:port[/tcp|/udp]
         ep_port = address.rsplit(":", 1)[-1] if ":" in address else ""
         ep_tls = bool(((ep.get("http") or {}).get("tls"))) or ep_port == "443" or name in ("websecure", "https")
         tls = tls or ep_tls

@@ -204,3 +204,13 @@ def test_an_object_that_is_not_a_router_map_is_garbage_and_marks_nothing_gone(fa
     with pytest.raises(CommandError, match="not a list of"):
         sync()
     assert not Service.objects.filter(seen=False).exists()
+
+
+def test_entry_point_addresses_with_a_protocol_or_host():
+    # Traefik's address format is [host]:port[/tcp|/udp]
+    eps = [{"name": "websecure", "address": ":443/tcp"}, {"name": "alt", "address": "0.0.0.0:8443/tcp"},
+           {"name": "v6", "address": "[::]:8080"}]
+    routers = [{"name": f"{ep}@docker", "provider": "docker", "service": "s", "rule": f"Host(`{ep}.lan`)",
+                "entryPoints": [ep], **({"tls": {}} if ep != "v6" else {})} for ep in ("websecure", "alt", "v6")]
+    urls = [r.url for r in traefik.routes(routers, [], eps)]
+    assert urls == ["https://websecure.lan", "https://alt.lan:8443", "http://v6.lan:8080"]
