@@ -95,13 +95,13 @@ class Route:
 
 def _scheme_and_port(router: dict, entrypoints: dict[str, dict]) -> tuple[str, str]:
     names = router.get("entryPoints") or router.get("using") or []
-    tls = bool(router.get("tls"))
+    tls = router.get("tls") is not None  # Traefik lists TLS without options as "tls": {}
     port = ""
     for name in names:
         ep = entrypoints.get(name) or {}
         address = (ep.get("address") or "").split("/", 1)[0]  # [host]:port[/tcp|/udp]
         ep_port = address.rsplit(":", 1)[-1] if ":" in address else ""
-        ep_tls = bool(((ep.get("http") or {}).get("tls"))) or ep_port == "443" or name in ("websecure", "https")
+        ep_tls = (ep.get("http") or {}).get("tls") is not None or ep_port == "443" or name in ("websecure", "https")
         tls = tls or ep_tls
         if ep_port and ep_port not in ("80", "443"):
             port = ep_port

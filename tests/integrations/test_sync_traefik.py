@@ -214,3 +214,12 @@ def test_entry_point_addresses_with_a_protocol_or_host():
                 "entryPoints": [ep], **({"tls": {}} if ep != "v6" else {})} for ep in ("websecure", "alt", "v6")]
     urls = [r.url for r in traefik.routes(routers, [], eps)]
     assert urls == ["https://websecure.lan", "https://alt.lan:8443", "http://v6.lan:8080"]
+
+
+def test_tls_without_options_is_tls():
+    eps = [{"name": "alt", "address": ":8443", "http": {"tls": {}}}, {"name": "plain", "address": ":8080"}]
+    routers = [{"name": "a@docker", "provider": "docker", "service": "s", "rule": "Host(`a.lan`)",
+                "entryPoints": ["alt"]},
+               {"name": "b@docker", "provider": "docker", "service": "s", "rule": "Host(`b.lan`)",
+                "entryPoints": ["plain"], "tls": {}}]
+    assert [r.url for r in traefik.routes(routers, [], eps)] == ["https://a.lan:8443", "https://b.lan:8080"]
