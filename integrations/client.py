@@ -361,13 +361,19 @@ class GenericAPIClient:
                 return response
             target = urljoin(response.url, response.headers["Location"])
             t = urlsplit(target)
-            if (t.scheme, t.hostname, t.port) != self._origin:
+            if (t.scheme, t.hostname, t.port) != self._origin and not self._upgrade(t):
                 return response  # not followed: the caller sees the 3xx
             response.close()
             url, prm = target, None
             if response.status_code == 303 or (response.status_code in (301, 302) and method == "POST"):
                 method, kwargs = "GET", {}
         return response
+
+    def _upgrade(self, target) -> bool:
+        """http://host[:80] -> https://host[:443]: the same service behind a redirect-to-https, followed."""
+        scheme, host, port = self._origin
+        return (scheme == "http" and port in (None, 80) and target.scheme == "https" and target.hostname == host
+                and target.port in (None, 443))
 
     def _apply(self, entry: dict | None):
         """(headers, params, auth, cookies) for the mode and the cached login entry."""

@@ -398,3 +398,21 @@ def test_deluge_wrong_password_is_an_auth_error(fake_server):
     with pytest.raises(AuthError) as err:
         client.post("/json", json={"method": "web.connected", "params": [], "id": 2})
     assert err.value.status == 401 and str(err.value) == "Invalid password"
+
+
+def test_an_upgrade_to_https_on_the_same_host_is_followed():
+    # Traefik's redirect-to-https middleware: http://sonarr.lan/x -> https://sonarr.lan/x is the same service
+    import responses
+
+    with responses.RequestsMock() as mock:
+        mock.get("http://sonarr.lan/api/v3/system/status", status=301,
+                 headers={"Location": "https://sonarr.lan/api/v3/system/status"})
+        mock.get("https://sonarr.lan/api/v3/system/status", json={"appName": "Sonarr"},
+                 match=[responses.matchers.header_matcher({"X-Api-Key": "some-key-123456"})])
+        mock.get("https://other.lan/api", status=301, headers={"Location": "http://other.lan/api"})
+        mock.get("http://sonarr.lan/port", status=301, headers={"Location": "https://sonarr.lan:8443/port"})
+        client = GenericAPIClient("http://sonarr.lan", api_key="some-key-123456")
+        assert client.get("/api/v3/system/status") == {"appName": "Sonarr"}
+        # a downgrade, or another port, is not the same service: not followed
+        assert GenericAPIClient("https://other.lan").get("/api", raw=True).status_code == 301
+        assert client.get("/port", raw=True).status_code == 301
