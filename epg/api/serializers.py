@@ -4,6 +4,13 @@ from rest_framework import serializers
 from ..models import EPGSource, resolve_data_path
 
 
+class _FormBooleanField(serializers.BooleanField):
+    """A boolean that a multipart/form request may leave out: it then keeps its value, or the model default
+    (DRF otherwise reads a missing form field as False, so an uploaded guide would be created inactive)."""
+
+    default_empty_html = serializers.empty
+
+
 class EPGSourceSerializer(serializers.ModelSerializer):
     """Dispatcharr's EPG source object. ``updated_at`` (= ``last_refresh``) is the time of the last successful
     refresh; ``status`` in (success, error) with a changed ``updated_at`` tells a poller its refresh ended."""
@@ -11,6 +18,7 @@ class EPGSourceSerializer(serializers.ModelSerializer):
     last_refresh = serializers.DateTimeField(source="updated_at", read_only=True, allow_null=True)
     file = serializers.FileField(write_only=True, required=False, allow_null=True)
     url = serializers.URLField(max_length=2000, required=False, allow_blank=True, allow_null=True)
+    is_active = _FormBooleanField(required=False)
 
     class Meta:
         model = EPGSource

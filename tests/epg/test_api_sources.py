@@ -125,3 +125,17 @@ def test_non_admins_read_but_do_not_write(user_client):
     r = user_client.delete(f"/api/epg/sources/{source.pk}/")
     assert r.status_code == 403 and r.json() == forbidden
     assert EPGSource.objects.get().name == "A"
+
+
+def test_an_uploaded_source_is_active_unless_told_otherwise(admin_client_jwt, fixture_path):
+    """A multipart form leaves out what it does not set: is_active keeps its default (True), as with JSON."""
+    with open(fixture_path("epg", "iptv-org-base.guide.xml"), "rb") as fh:
+        r = admin_client_jwt.post("/api/epg/sources/", {"name": "Up", "source_type": "file", "file": fh},
+                                  format="multipart")
+    assert r.status_code == 201, r.content
+    assert r.json()["is_active"] is True and r.json()["status"] == "idle"
+    assert admin_client_jwt.post("/api/epg/import/", {"id": r.json()["id"]}, format="json").status_code == 202
+    with open(fixture_path("epg", "iptv-org-base.guide.xml"), "rb") as fh:
+        r = admin_client_jwt.post("/api/epg/sources/", {"name": "Off", "source_type": "file", "file": fh,
+                                                        "is_active": "false"}, format="multipart")
+    assert r.status_code == 201 and r.json()["is_active"] is False and r.json()["status"] == "disabled"
