@@ -85,6 +85,8 @@ class ServiceProxyView(ServicesAPIView):
         service = selectors.service_for_proxy(pk)
         if service is None:
             raise exceptions.NotFound()
+        if len(request.query_params.getlist("path")) > 1:
+            raise UpstreamError("path must be given once", status.HTTP_400_BAD_REQUEST)
         params = [(k, v) for k, values in request.query_params.lists() if k != "path" for v in values]
         headers = {"Content-Type": request.content_type or "", "Accept": request.headers.get("Accept", ""),
                    "Accept-Language": request.headers.get("Accept-Language", ""),

@@ -206,3 +206,11 @@ def test_a_json_body_goes_as_a_form_to_a_form_login_service(admin_client_jwt, fa
                                         content_type="application/x-www-form-urlencoded")
     assert response.json() == {"success": True, "data": "added magnet:?x"}
     assert qbt.logins == 1
+
+
+def test_a_repeated_path_is_refused(admin_client_jwt, service, arr):
+    # which of two paths was meant is anyone's guess (a checker in front may have looked at the other one)
+    response = admin_client_jwt.get(proxy_url(service, "/api/v3/system/status") + "&path=/api/v3/echo")
+    assert response.status_code == 400
+    assert response.json() == {"success": False, "error": "path must be given once"}
+    assert arr.calls == []
