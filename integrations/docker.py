@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 logger = logging.getLogger("integrations.docker")
 
 LABEL_PREFIX = "homelab.api."
-_ROUTER_LABEL = re.compile(r"^traefik\.http\.routers\.([^.]+)\.")
+_ROUTER_LABEL = re.compile(r"^traefik\.http\.(?:routers|services)\.([^.]+)\.")
 MAX_BYTES = 32 * 1024 * 1024
 
 
@@ -57,6 +57,12 @@ def _get(docker_host: str, path: str, timeout: float = 5.0):
         conn.close()
 
 
+def _normalize(name: str) -> str:
+    """As Traefik normalises a container or compose name into a router/service name: runs of anything but
+    letters and digits become one '-'."""
+    return "-".join(re.findall(r"[^\W_]+", name))
+
+
 def labels_by_name(docker_host: str) -> dict[str, dict[str, str]]:
     """``{name: {"enabled": "true", "type": "sonarr", "endpoint": "/api"}}`` for every running container with
     homelab.api.* labels, under its container name and each Traefik router name its labels declare."""
@@ -73,6 +79,10 @@ def labels_by_name(docker_host: str) -> dict[str, dict[str, str]]:
         compose = labels.get("com.docker.compose.service")
         if compose:
             names.add(compose)
+            project = labels.get("com.docker.compose.project")
+            # Traefik's default router and service name: "<service>_<project>", normalised
+            names.add(_normalize(f"{compose}_{project}" if project else compose))
+        names.update(_normalize(n) for n in list(names))
         names.update(m.group(1) for k in labels for m in [_ROUTER_LABEL.match(k)] if m)
         for name in names:
             result[name.lower()] = ours

@@ -63,3 +63,19 @@ def test_an_absent_socket_is_a_docker_error(tmp_path):
 def test_unknown_schemes_are_refused():
     with pytest.raises(docker.DockerError, match="not supported"):
         docker.labels_by_name("ssh://host")
+
+
+def test_labels_under_traefiks_default_names(docker_socket):
+    # with only traefik.enable=true, Traefik names the router and service after the container: for compose
+    # "<service>_<project>" normalised ("sonarr-media"), else the container name normalised ("my-app")
+    ours = {"homelab.api.enabled": "true", "homelab.api.type": "sonarr"}
+    CONTAINERS.append({"Names": ["/media-sonarr-1"], "Labels": {
+        **ours, "traefik.enable": "true", "com.docker.compose.service": "sonarr", "com.docker.compose.project": "media",
+        "traefik.http.services.tvsvc.loadbalancer.server.port": "8989"}})
+    CONTAINERS.append({"Names": ["/my_app"], "Labels": {**ours, "traefik.enable": "true"}})
+    try:
+        labels = docker.labels_by_name(docker_socket)
+    finally:
+        del CONTAINERS[2:]
+    expected = {"enabled": "true", "type": "sonarr"}
+    assert labels["sonarr-media"] == labels["tvsvc"] == labels["my-app"] == expected
