@@ -37,6 +37,13 @@ class RefreshRefused(Exception):
     """The source cannot be refreshed (dummy, inactive); the message is for the user."""
 
 
+class ImportAborted(Exception):
+    """The claim is gone under a running import (the source was deleted, or its stuck claim swept and taken)."""
+
+    def __init__(self):
+        super().__init__("The source was deleted or re-claimed during the import.")
+
+
 def _max_download_bytes() -> int:
     return int(getattr(settings, "EPG_MAX_DOWNLOAD_BYTES", 1 << 30))
 
@@ -106,8 +113,9 @@ class _Progress:
         if not force and percent - self.last_percent < 2 and now - self.last_time < 0.5:
             return
         self.last_percent, self.last_time = percent, now
-        EPGSource.objects.filter(pk=self.source_id, run_token=self.token).update(
-            status=status, progress=max(0, min(100, percent)), last_message=message)
+        if not EPGSource.objects.filter(pk=self.source_id, run_token=self.token).update(
+                status=status, progress=max(0, min(100, percent)), last_message=message):
+            raise ImportAborted()
         _publish(self.source_id, status, percent, message)
 
 
@@ -134,6 +142,7 @@ def run_import(source_id: int, token: str, *, may_retry: bool = False) -> str | 
     started = time.monotonic()
     progress = _Progress(source_id, token)
     new_generation = None
+    staged: dict[str, int] = {}  # tvg id -> id of the channels this import wrote
     final_status, message = Status.ERROR, "The import stopped unexpectedly."
     tmp_path = None
     try:
@@ -148,7 +157,7 @@ def run_import(source_id: int, token: str, *, may_retry: bool = False) -> str | 
                 raise parsers.GuideError(f"The file {path.name} does not exist.")
         progress(Status.PARSING, 0, "Parsing the guide.", force=True)
         new_generation = _next_generation(source)
-        counts = _load(source, new_generation, path, progress)
+        counts = _load(source, new_generation, path, progress, staged)
         message = (f"Imported {counts['channels']} channels and {counts['programmes']} programmes "
                    f"in {time.monotonic() - started:.1f} s.")
         if counts["skipped"]:
@@ -158,7 +167,7 @@ def run_import(source_id: int, token: str, *, may_retry: bool = False) -> str | 
         logger.info("EPG source %s (%s): %s", source.pk, source.name, message)
         transaction.on_commit(lambda: _queue_after_import(source.pk))
         return final_status
-    except parsers.GuideError as exc:
+    except (parsers.GuideError, ImportAborted) as exc:
         message = str(exc)
     except http.HTTPError as exc:
         message = f"Download failed: {exc.message}"
@@ -171,8 +180,15 @@ def run_import(source_id: int, token: str, *, may_retry: bool = False) -> str | 
     except OSError as exc:
         message = f"Could not read the guide: {exc.strerror or exc}"
     except Exception as exc:
-        logger.exception("EPG source %s: import failed", source_id)
-        message = f"Import failed: {type(exc).__name__}: {exc}"[:1000]
+        try:
+            gone = not EPGSource.objects.filter(pk=source_id, run_token=token).exists()
+        except Exception:
+            gone = False
+        if gone:
+            message = str(ImportAborted())  # e.g. the channels' foreign key, once the source is deleted
+        else:
+            logger.exception("EPG source %s: import failed", source_id)
+            message = f"Import failed: {type(exc).__name__}: {exc}"[:1000]
     finally:
         if tmp_path:
             try:
@@ -184,7 +200,7 @@ def run_import(source_id: int, token: str, *, may_retry: bool = False) -> str | 
         elif final_status != Status.SUCCESS:
             logger.warning("EPG source %s (%s): import failed: %s", source.pk, source.name, message)
             if new_generation is not None:
-                _drop_generation(source.pk, new_generation)
+                _drop_generation(source.pk, new_generation, staged.values())
             EPGSource.objects.filter(pk=source_id, run_token=token).update(
                 status=Status.ERROR, status_changed_at=timezone.now(), progress=0, last_message=message)
             _publish(source_id, Status.ERROR, 0, message)
@@ -213,11 +229,16 @@ def _next_generation(source: EPGSource) -> int:
     return max(top, source.generation) + 1
 
 
-def _drop_generation(source_id: int, generation: int) -> None:
-    channel_ids = EPGChannel.objects.filter(source_id=source_id, generation=generation).values("id")
+def _drop_generation(source_id: int, generation: int, channel_ids=()) -> None:
+    """Delete a generation's channels and programmes; ``channel_ids`` (those an import wrote) also reach the
+    programmes of channels already deleted under it (the source was deleted mid-import)."""
+    staged = EPGChannel.objects.filter(source_id=source_id, generation=generation).values("id")
     with transaction.atomic():
-        Programme.objects.filter(channel_id__in=channel_ids)._raw_delete(Programme.objects.db)
+        Programme.objects.filter(channel_id__in=staged)._raw_delete(Programme.objects.db)
         EPGChannel.objects.filter(source_id=source_id, generation=generation)._raw_delete(EPGChannel.objects.db)
+        ids = list(channel_ids)
+        for i in range(0, len(ids), 500):
+            Programme.objects.filter(channel_id__in=ids[i:i + 500])._raw_delete(Programme.objects.db)
 
 
 def _drop_stale_generations(source: EPGSource) -> None:
@@ -235,9 +256,9 @@ class _BatchWriter:
                          "episode_xmltv_ns", "episode_onscreen", "season", "episode", "icon_url", "rating",
                          "is_new", "is_live", "is_premiere", "is_finale"]
 
-    def __init__(self, source: EPGSource, generation: int, batch_size: int):
+    def __init__(self, source: EPGSource, generation: int, batch_size: int, channel_ids: dict | None = None):
         self.source, self.generation, self.batch_size = source, generation, batch_size
-        self.channel_ids: dict[str, int] = {}
+        self.channel_ids: dict[str, int] = channel_ids if channel_ids is not None else {}
         self.pending_channels: dict[str, parsers.Channel] = {}
         self.late_channels: dict[str, parsers.Channel] = {}
         self.placeholders: set[str] = set()
@@ -419,12 +440,13 @@ class _CopyThread:
             raise self.error
 
 
-def _load(source: EPGSource, generation: int, path, progress) -> dict:
-    """Parse ``path`` into ``generation`` of ``source``; returns counts. Raises GuideError on a bad file."""
+def _load(source: EPGSource, generation: int, path, progress, staged: dict | None = None) -> dict:
+    """Parse ``path`` into ``generation`` of ``source``; returns counts. Raises GuideError on a bad file.
+    ``staged`` receives the ids of the channels written (tvg id -> id), for the clean-up of a failed import."""
     stream, raw, kind = parsers.open_guide(str(path), max_xml_bytes=_max_xml_bytes())
     total = os.fstat(raw.fileno()).st_size or 1
     stats = parsers.ParseStats()
-    writer = _BatchWriter(source, generation, int(getattr(settings, "EPG_IMPORT_BATCH_SIZE", 5000)))
+    writer = _BatchWriter(source, generation, int(getattr(settings, "EPG_IMPORT_BATCH_SIZE", 5000)), staged)
     writer.start_copier()
     n = 0
     programme_type, add_programme, add_channel = parsers.Programme, writer.programme, writer.channel
@@ -497,7 +519,7 @@ def _swap(source: EPGSource, generation: int, token: str, counts: dict, message:
             generation=generation, status=Status.SUCCESS, status_changed_at=now, updated_at=now, progress=100,
             channel_count=counts["channels"], programme_count=counts["programmes"], last_message=message)
         if updated != 1:
-            raise RuntimeError("the source was deleted or re-claimed during the import")
+            raise ImportAborted()
 
 
 def _queue_after_import(source_id: int) -> None:

@@ -239,3 +239,29 @@ def test_the_periodic_refresh_claims_and_runs(file_source):
     assert dummy.periodic_task_id is None
     services.refresh_due(dummy.pk)
     assert EPGSource.objects.get(pk=dummy.pk).status == "idle"
+
+
+def test_a_source_deleted_during_its_import_leaves_no_rows_behind(file_source, settings, monkeypatch, caplog):
+    """Deleting the source mid-import removes what was staged so far; the programmes the import writes after
+    that must not stay behind without a channel (the import stops, and cleans up by channel id)."""
+    settings.EPG_IMPORT_BATCH_SIZE = 2
+    keep = import_now(file_source("iptv-org-multilang.guide.xml"))  # another source's guide is left alone
+    kept = Programme.objects.count()
+    source = file_source("iptv-org-base.guide.xml")  # 4 channels, 6 programmes: three batches
+    original = services._BatchWriter.flush
+    calls = []
+
+    def flush(self):
+        original(self)
+        calls.append(1)
+        if len(calls) == 1:
+            EPGSource.objects.get(pk=source.pk).delete()
+
+    monkeypatch.setattr(services._BatchWriter, "flush", flush)
+    token = "deleted-under-it"
+    assert services.jobs.claim(EPGSource, source.pk, running=EPGSource.RUNNING, to="fetching", run_token=token)
+    services.run_import(source.pk, token)
+    assert not EPGSource.objects.filter(pk=source.pk).exists()
+    assert EPGChannel.objects.exclude(source=keep).count() == 0
+    assert Programme.objects.count() == kept
+    assert not [r for r in caplog.records if r.exc_info], "a deleted source is not a crash"
