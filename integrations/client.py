@@ -109,6 +109,25 @@ def _find_key(body: Any, keys: tuple[str, ...]) -> str | None:
     return None
 
 
+def decode_text(content_type: str, body: bytes) -> str:
+    """A text answer: in its declared charset, else UTF-8 (what services send; requests would assume ISO-8859-1
+    for text/* without a charset), else ISO-8859-1."""
+    charset = ""
+    for param in (content_type or "").split(";")[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"')
+    if charset:
+        try:
+            return body.decode(charset, errors="replace")
+        except LookupError:
+            pass
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body.decode("latin-1")
+
+
 class _CacheLock:
     """A lock in the Django cache: Redis's own lock (token-checked release) when the cache is Redis,
     else ``cache.add`` with a compare-before-delete release."""
@@ -314,7 +333,7 @@ class GenericAPIClient:
     def parse(response: requests.Response):
         """JSON answers parsed; others returned as text ("" for an empty body)."""
         content_type = response.headers.get("Content-Type", "")
-        text = response.text
+        text = decode_text(content_type, response.content)
         if "json" in content_type or text[:1] in ("{", "["):
             try:
                 return response.json()

@@ -16,7 +16,7 @@ from django.conf import settings
 
 from homelab import http
 
-from .client import APIError, AuthError, GenericAPIClient
+from .client import APIError, AuthError, GenericAPIClient, decode_text
 
 FORWARDED_REQUEST_HEADERS = ("Content-Type", "Accept", "Accept-Language", "If-None-Match", "If-Modified-Since")
 MAX_DECODE_ROUNDS = 4
@@ -94,7 +94,7 @@ def validate_path(path: str | None) -> str:
 
 def _decode(response, body: bytes):
     content_type = (response.headers.get("Content-Type") or "").lower()
-    text = body.decode(response.encoding or "utf-8", errors="replace")
+    text = decode_text(content_type, body)
     if "json" in content_type or text.lstrip()[:1] in ("{", "["):
         try:
             return json.loads(text)

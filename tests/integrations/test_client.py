@@ -416,3 +416,9 @@ def test_an_upgrade_to_https_on_the_same_host_is_followed():
         # a downgrade, or another port, is not the same service: not followed
         assert GenericAPIClient("https://other.lan").get("/api", raw=True).status_code == 301
         assert client.get("/port", raw=True).status_code == 301
+
+
+def test_text_without_a_charset_is_utf8(fake_server):
+    srv = fake_server()
+    srv.route("GET", "/version")(lambda call: (200, "v4.6 – café".encode(), {"Content-Type": "text/plain"}))
+    assert GenericAPIClient(srv.url).get("/version") == "v4.6 – café"

@@ -214,3 +214,12 @@ def test_a_repeated_path_is_refused(admin_client_jwt, service, arr):
     assert response.status_code == 400
     assert response.json() == {"success": False, "error": "path must be given once"}
     assert arr.calls == []
+
+
+def test_text_without_a_charset_is_read_as_utf8(admin_client_jwt, service, arr):
+    # requests assumes ISO-8859-1 for text/* without a charset; services send UTF-8 (torrent names, metrics)
+    arr.route("GET", "/api/v3/name")(lambda call: (200, "Amélie – 日本".encode(), {"Content-Type": "text/plain"}))
+    arr.route("GET", "/api/v3/latin")(lambda call: (200, "Amélie".encode("latin-1"),
+                                                     {"Content-Type": "text/plain; charset=ISO-8859-1"}))
+    assert admin_client_jwt.get(proxy_url(service, "/api/v3/name")).json() == {"success": True, "data": "Amélie – 日本"}
+    assert admin_client_jwt.get(proxy_url(service, "/api/v3/latin")).json() == {"success": True, "data": "Amélie"}
