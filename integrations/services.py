@@ -34,6 +34,9 @@ def traefik_client(url: str | None = None) -> GenericAPIClient:
     url = url or settings.TRAEFIK_API_URL
     if not url:
         raise traefik.TraefikError("TRAEFIK_API_URL is not set")
+    url = url.rstrip("/")
+    if url.endswith("/api"):  # given as Traefik's API root: the endpoints are paths under the server root
+        url = url[:-len("/api")]
     try:
         return traefik.client(url, settings.TRAEFIK_API_USERNAME, settings.TRAEFIK_API_PASSWORD,
                               settings.TRAEFIK_VERIFY_SSL)

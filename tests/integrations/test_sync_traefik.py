@@ -223,3 +223,9 @@ def test_tls_without_options_is_tls():
                {"name": "b@docker", "provider": "docker", "service": "s", "rule": "Host(`b.lan`)",
                 "entryPoints": ["plain"], "tls": {}}]
     assert [r.url for r in traefik.routes(routers, [], eps)] == ["https://a.lan:8443", "https://b.lan:8080"]
+
+
+def test_an_api_url_given_with_its_api_suffix_works(fake_traefik, settings):
+    # "Traefik's API URL" is often given as http://traefik:8080/api (where the dashboard shows it)
+    settings.TRAEFIK_API_URL = fake_traefik.url + "/api/"
+    assert sync().startswith("created ") and Service.objects.filter(traefik_router="bar@myprovider").exists()
