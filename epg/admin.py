@@ -27,6 +27,12 @@ class EPGSourceAdmin(admin.ModelAdmin):
             kwargs["assume_scheme"] = "https"
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
+    def save_model(self, request, obj, form, change):
+        if change:  # only what the form changed: an import running meanwhile keeps its status and counts
+            obj.save_settings(form.changed_data)
+        else:
+            super().save_model(request, obj, form, change)
+
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj):
         colour = {"success": "green", "error": "red", "fetching": "orange", "parsing": "orange"}.get(obj.status, "gray")

@@ -83,6 +83,26 @@ class EPGSource(models.Model):
                 except ValueError as exc:
                     raise ValidationError({"file_path": str(exc)}) from None
 
+    # the columns an operator edits; everything else on the row belongs to the import (status, progress,
+    # generation, counts, updated_at ...), which may move it on at any moment
+    SETTINGS = ("name", "source_type", "url", "file", "file_path", "is_active", "refresh_interval", "priority")
+
+    def save_settings(self, fields) -> None:
+        """Save an edit of an existing row: only the given setting columns, so that an import running meanwhile
+        keeps what it wrote (a full save would put back the status, generation and counts read before it).
+        Turning ``is_active`` off or on moves the status to or from ``disabled``, unless an import is running;
+        the row is then re-read."""
+        fields = [f for f in self.SETTINGS if f in set(fields)]
+        if fields:
+            self.save(update_fields=fields)
+        if "is_active" in fields:
+            rows = type(self).objects.filter(pk=self.pk).exclude(status__in=self.RUNNING)
+            if self.is_active:
+                rows.filter(status=self.Status.DISABLED).update(status=self.Status.IDLE)
+            else:
+                rows.update(status=self.Status.DISABLED)
+        self.refresh_from_db()
+
     def local_path(self) -> Path:
         if self.file:
             return Path(self.file.path)

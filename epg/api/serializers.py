@@ -53,6 +53,12 @@ class EPGSourceSerializer(serializers.ModelSerializer):
             attrs["file"] = ""
         return attrs
 
+    def update(self, instance, validated_data):
+        for key, value in validated_data.items():
+            setattr(instance, key, value)
+        instance.save_settings(validated_data)
+        return instance
+
     def save(self, **kwargs):
         try:
             return super().save(**kwargs)

@@ -139,3 +139,56 @@ def test_an_uploaded_source_is_active_unless_told_otherwise(admin_client_jwt, fi
         r = admin_client_jwt.post("/api/epg/sources/", {"name": "Off", "source_type": "file", "file": fh,
                                                         "is_active": "false"}, format="multipart")
     assert r.status_code == 201 and r.json()["is_active"] is False and r.json()["status"] == "disabled"
+
+
+def _worker_swaps_meanwhile(new_generation, when):
+    """A pre_save receiver standing for the worker: it swaps a new guide in between the API's read of the row
+    and its write (the window of a PATCH that arrives as an import ends)."""
+
+    def swap(sender, instance, **kwargs):
+        EPGSource.objects.filter(pk=instance.pk).update(
+            status="success", generation=new_generation, updated_at=when, progress=100, channel_count=4,
+            programme_count=6, last_message="Imported 4 channels and 6 programmes in 0.1 s.", run_token="worker")
+
+    return swap
+
+
+def test_an_edit_during_an_import_does_not_undo_what_the_import_wrote(admin_client_jwt, admin_client, db):
+    from datetime import datetime, timezone
+
+    from django.db.models.signals import pre_save
+
+    when = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    for n, (client, edit) in enumerate([
+        (admin_client_jwt, lambda pk: admin_client_jwt.patch(f"/api/epg/sources/{pk}/", {"priority": 9},
+                                                             format="json")),
+        (admin_client, lambda pk: admin_client.post(f"/admin/epg/epgsource/{pk}/change/", {
+            "name": f"S{n}", "source_type": "url", "url": "http://guide.example/epg.xml", "is_active": "on",
+            "priority": "9", "refresh_interval": "0"})),
+    ]):
+        source = EPGSource.objects.create(name=f"S{n}", url="http://guide.example/epg.xml", refresh_interval=0,
+                                          status="parsing", run_token="worker", progress=40)
+        swap = _worker_swaps_meanwhile(5, when)
+        pre_save.connect(swap, sender=EPGSource, dispatch_uid="test-worker-swap")
+        try:
+            r = edit(source.pk)
+        finally:
+            pre_save.disconnect(sender=EPGSource, dispatch_uid="test-worker-swap")
+        assert r.status_code in (200, 302), r.content
+        row = EPGSource.objects.get(pk=source.pk)
+        assert row.priority == 9
+        assert (row.status, row.generation, row.updated_at, row.progress, row.channel_count) == (
+            "success", 5, when, 100, 4)
+        if r.status_code == 200:
+            assert r.json()["status"] == "success" and r.json()["last_refresh"] == "2030-01-01T00:00:00Z"
+
+
+def test_turning_a_source_off_and_on_sets_its_status_unless_it_is_importing(admin_client_jwt, db):
+    source = EPGSource.objects.create(name="A", url="http://guide.example/epg.xml", refresh_interval=0)
+    r = admin_client_jwt.patch(f"/api/epg/sources/{source.pk}/", {"is_active": False}, format="json")
+    assert (r.json()["is_active"], r.json()["status"]) == (False, "disabled")
+    r = admin_client_jwt.patch(f"/api/epg/sources/{source.pk}/", {"is_active": True}, format="json")
+    assert (r.json()["is_active"], r.json()["status"]) == (True, "idle")
+    EPGSource.objects.filter(pk=source.pk).update(status="parsing")
+    r = admin_client_jwt.patch(f"/api/epg/sources/{source.pk}/", {"is_active": False}, format="json")
+    assert (r.json()["is_active"], r.json()["status"]) == (False, "parsing")
