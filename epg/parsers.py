@@ -13,6 +13,7 @@ import io
 import lzma
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import datetime, timedelta, timezone
@@ -50,13 +51,19 @@ class _Reader(io.RawIOBase):
 class CountingReader(_Reader):
     """Wraps a binary stream: counts bytes read, refuses more than ``limit`` (decompression bombs)."""
 
-    def __init__(self, raw: IO[bytes], limit: int | None = None):
+    def __init__(self, raw: IO[bytes], limit: int | None = None, kind: str = "xml"):
         self.raw = raw
         self.limit = limit
+        self.kind = kind
         self.count = 0
 
     def readinto(self, b):
-        data = self.raw.read(len(b))
+        try:
+            data = self.raw.read(len(b))
+        except EOFError:  # a download cut short
+            raise GuideError(f"The {self.kind} file is truncated (it ends before its compressed data does).") from None
+        except (zlib.error, lzma.LZMAError, zipfile.BadZipFile, gzip.BadGzipFile) as exc:
+            raise GuideError(f"The {self.kind} file is damaged: {exc}.") from None
         n = len(data)
         self.count += n
         if self.limit is not None and self.count > self.limit:
@@ -109,7 +116,7 @@ def open_guide(path: str, *, max_xml_bytes: int | None = None) -> tuple[Counting
     except (OSError, lzma.LZMAError) as exc:
         raw.close()
         raise GuideError(f"Could not open the {kind} file: {exc}.") from None
-    return CountingReader(inner, max_xml_bytes), raw, kind
+    return CountingReader(inner, max_xml_bytes, kind), raw, kind
 
 
 class PrologCheckedReader(_Reader):

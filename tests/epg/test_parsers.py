@@ -148,3 +148,23 @@ def test_the_writer_produces_xmltv_that_reads_back(tmp_path):
     p = result[1]
     assert (p.title, p.sub_title, p.description, p.categories, p.season, p.episode, p.is_new, p.rating) == \
         ("T <1>", "S", "D", ["News"], 1, 2, True, "PG")
+
+
+@pytest.mark.parametrize("kind, message", [
+    ("gzip", "The gzip file is truncated"),
+    ("xz", "The xz file is truncated"),
+    ("gzip-corrupt", "The gzip file is damaged"),
+    ("xz-corrupt", "The xz file is damaged"),
+])
+def test_a_truncated_or_damaged_archive_is_a_readable_error(tmp_path, fixture_path, kind, message):
+    xml = fixture_path("epg", "iptv-org-base.guide.xml").read_bytes() * 1
+    data = gzip.compress(xml) if kind.startswith("gzip") else lzma.compress(xml)
+    if kind.endswith("corrupt"):
+        data = data[:40] + bytes(b ^ 0xFF for b in data[40:80]) + data[80:]
+    else:
+        data = data[:-30]  # a download cut short
+    path = tmp_path / "guide.bin"
+    path.write_bytes(data)
+    stream, raw, detected = parsers.open_guide(str(path))
+    with stream, pytest.raises(parsers.GuideError, match=message):
+        list(parsers.iter_guide(stream))
