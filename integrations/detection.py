@@ -147,7 +147,9 @@ def detect(spec: ServiceSpec) -> dict:
 
     records, hit = probe(client, catalogue.PROBE_PATHS)
     if hit is None:
-        return _result(False, "probe", evidence={"probes": records})
+        # probing stops at a transport error: the host was down, which says nothing about its API
+        unreachable = bool(records) and "error" in records[-1]
+        return _result(False, "probe", evidence={"probes": records, "unreachable": unreachable})
     auth = hit.get("auth", "")
     if not auth and hit.get("status") == 200:
         auth = "none"

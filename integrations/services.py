@@ -132,6 +132,12 @@ def detect_services(services, *, force: bool = False, progress=None, workers: in
     by_pk = {s.pk: s for s in services}
     for pk, result in results.items():
         service = by_pk[pk]
+        if service.api_detected and (result.get("evidence") or {}).get("unreachable"):
+            # down now (a restart, a network blip): keep what was detected; the row stays stale, so the next
+            # sync or weekly run tries again
+            logger.warning("%s is unreachable: keeping the API detected on %s", service.name,
+                           service.api_detected_at)
+            continue
         service.record_detection(result)
         service.save(update_fields=Service.DETECTION_FIELDS)
     return results

@@ -220,3 +220,21 @@ def test_the_command_names_every_unknown_service(fake_server):
     make("mystery-app", fake_server().url)
     with pytest.raises(CommandError, match="No service named nosuch$"):
         call_command("detect_apis", "--service", "mystery-app", "--service", "nosuch", stdout=io.StringIO())
+
+
+def test_an_unreachable_host_keeps_the_api_detected_before(fake_server):
+    # the weekly re-detection running while a service restarts must not wipe what was detected
+    srv = fake_server()
+    srv.route("GET", "/api/v1")(lambda call: (401, "", {"WWW-Authenticate": 'Basic realm="api"'}))
+    service = make("mystery-app", srv.url)
+    services.detect_service(service)
+    Service.objects.filter(pk=service.pk).update(url="http://127.0.0.1:9")
+    result = services.detect_service(Service.objects.get(pk=service.pk))
+    assert result["detected"] is False and result["evidence"]["unreachable"] is True
+    service.refresh_from_db()
+    assert (service.api_detected, service.api_base_path, service.api_auth_type) == (True, "/api/v1", "basic")
+    # a host that answers without an API is a result, and replaces it
+    Service.objects.filter(pk=service.pk).update(url=fake_server().url)
+    services.detect_service(Service.objects.get(pk=service.pk))
+    service.refresh_from_db()
+    assert (service.api_detected, service.api_base_path, service.api_auth_type) == (False, "", "")
