@@ -47,7 +47,7 @@ class ServiceAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("name", "slug", "service_type", "enabled", "url", "api_url", "api_url_locked",
                            "verify_ssl")}),
-        ("Credentials", {"fields": ("api_auth_type", "api_username", "api_password", "api_key", "api_key_header",
+        ("Credentials", {"fields": ("api_auth_type", "api_auth_type_locked", "api_username", "api_password", "api_key", "api_key_header",
                                     "api_key_query", "api_auth_endpoint")}),
         ("API detection", {"fields": ("api_detected", "api_base_path", "api_detection_method", "api_evidence",
                                       "api_detected_at")}),
@@ -60,6 +60,8 @@ class ServiceAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change and "api_url" in form.changed_data:
             obj.api_url_locked = True
+        if "api_auth_type" in form.changed_data:  # chosen by hand: kept by re-detection; blank hands it back
+            obj.api_auth_type_locked = bool(obj.api_auth_type)
         super().save_model(request, obj, form, change)
 
     @admin.action(description="Re-detect API")

@@ -57,6 +57,9 @@ class Service(models.Model):
     api_detected = models.BooleanField(default=False)
     api_base_path = models.CharField(max_length=200, blank=True)
     api_auth_type = models.CharField(max_length=16, blank=True, choices=AUTH_TYPE_CHOICES)
+    api_auth_type_locked = models.BooleanField(
+        "keep auth type", default=False,
+        help_text="Set when the auth type is chosen by hand: detection then leaves it alone.")
     api_detection_method = models.CharField(max_length=16, blank=True)
     api_evidence = models.JSONField(default=dict, blank=True)
     api_detected_at = models.DateTimeField(null=True, blank=True)
@@ -97,7 +100,8 @@ class Service(models.Model):
         """Write a detection result (integrations.detection.DetectionResult.as_dict()) onto the row."""
         self.api_detected = result["detected"]
         self.api_base_path = result.get("base_path") or ""
-        self.api_auth_type = result.get("auth_type") or ""
+        if not (self.api_auth_type_locked and self.api_auth_type):
+            self.api_auth_type = result.get("auth_type") or ""
         self.api_detection_method = result.get("method") or ""
         self.api_evidence = result.get("evidence") or {}
         self.api_detected_at = timezone.now()

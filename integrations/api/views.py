@@ -43,7 +43,8 @@ class ServiceListView(ServicesAPIView):
     def post(self, request):
         serializer = ServiceInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        service = serializer.save(source=Service.Source.MANUAL)
+        service = serializer.save(source=Service.Source.MANUAL,
+                                  api_auth_type_locked=bool(serializer.validated_data.get("api_auth_type")))
         return Response(ServiceOutputSerializer(service).data, status=status.HTTP_201_CREATED)
 
 
@@ -62,6 +63,8 @@ class ServiceDetailView(ServicesAPIView):
         serializer.is_valid(raise_exception=True)
         if "api_url" in serializer.validated_data and serializer.validated_data["api_url"] != service.api_url:
             service.api_url_locked = True
+        if "api_auth_type" in serializer.validated_data:  # chosen by hand: kept by re-detection; blank hands it back
+            service.api_auth_type_locked = bool(serializer.validated_data["api_auth_type"])
         service = serializer.save()
         return Response(ServiceOutputSerializer(service).data)
 

@@ -113,3 +113,37 @@ def test_only_staff_change_services(api_client, django_user_model, sonarr):
     assert api_client.post("/api/services/", {"name": "x"}, format="json").status_code == 403
     assert api_client.delete(f"/api/services/{service.pk}/").status_code == 403
     assert api_client.get(f"/api/services/{service.pk}/proxy/?path=/api/v3/system/status").status_code == 200
+
+
+def test_an_auth_type_set_by_hand_survives_re_detection(admin_client_jwt, fake_server):
+    # detection sees an open health path and says "none"; the user knows the API wants HTTP Basic
+    srv = upstreams.basic(fake_server())
+    srv.route("GET", "/api/v1")(lambda call: (200, {"name": "open"}))
+    created = admin_client_jwt.post("/api/services/", {"name": "mystery-app", "api_url": srv.url,
+                                                       "api_username": upstreams.USER,
+                                                       "api_password": upstreams.PASSWORD}, format="json").json()
+    assert admin_client_jwt.post(f"/api/services/{created['id']}/detect/").json()["auth_type"] == "none"
+    admin_client_jwt.patch(f"/api/services/{created['id']}/", {"api_auth_type": "basic"}, format="json")
+    admin_client_jwt.post(f"/api/services/{created['id']}/detect/")
+    service = Service.objects.get(pk=created["id"])
+    assert service.api_auth_type == "basic" and service.api_detected and service.api_base_path == "/api/v1"
+    answer = admin_client_jwt.get(f"/api/services/{service.pk}/proxy/?path=/api/health")
+    assert answer.json() == {"success": True, "data": {"status": "ok"}}
+    # set back to blank ("unknown"): detection owns it again
+    admin_client_jwt.patch(f"/api/services/{service.pk}/", {"api_auth_type": ""}, format="json")
+    admin_client_jwt.post(f"/api/services/{service.pk}/detect/")
+    assert Service.objects.get(pk=service.pk).api_auth_type == "none"
+
+
+def test_the_admin_keeps_an_auth_type_set_by_hand(client, admin_user, sonarr):
+    service, _ = sonarr
+    client.force_login(admin_user)
+    page = client.get(f"/admin/integrations/service/{service.pk}/change/")
+    form = {k: v for k, v in page.context["adminform"].form.initial.items() if v is not None}
+    form.update({"name": service.name, "slug": service.slug, "api_auth_type": "basic", "api_key": "****",
+                 "entry_points": "[]", "labels": "{}", "api_evidence": "{}", "enabled": "on", "verify_ssl": "on"})
+    response = client.post(f"/admin/integrations/service/{service.pk}/change/", form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    client.post("/admin/integrations/service/", {"action": "redetect_api", "_selected_action": [service.pk]})
+    service.refresh_from_db()
+    assert service.api_auth_type == "basic" and service.api_key == ARR_KEY
