@@ -22,11 +22,6 @@ class EPGSourceAdmin(admin.ModelAdmin):
     )
     actions = ["refresh_now"]
 
-    def formfield_for_dbfield(self, db_field, request, **kwargs):
-        if db_field.name == "url":
-            kwargs["assume_scheme"] = "https"
-        return super().formfield_for_dbfield(db_field, request, **kwargs)
-
     def save_model(self, request, obj, form, change):
         if change:  # only what the form changed: an import running meanwhile keeps its status and counts
             obj.save_settings(form.changed_data)

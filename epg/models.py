@@ -7,13 +7,40 @@ guide is served, and a failed import leaves it untouched.
 """
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F
 from django.utils import timezone
+
+
+def validate_guide_url(value: str) -> None:
+    """An http(s) URL with a host and a valid port. Unlike Django's URLValidator, any host name is accepted,
+    also one without a dot (a container by its compose service name: ``http://teamarr:9195/teamarr.xml``)."""
+    if not value:
+        return
+    invalid = ValidationError("Enter a valid URL.", code="invalid")
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # ValueError when not a number or out of 0..65535
+    except ValueError:
+        raise invalid from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ValidationError("Only http and https URLs are supported.", code="invalid")
+    host = parts.hostname or ""
+    if not host or port == 0 or any(c.isspace() or ord(c) < 32 for c in value):
+        raise invalid
+    if ":" in host:  # an IPv6 literal
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise invalid from None
+    elif not all(c.isalnum() or c in "-._" for c in host):
+        raise invalid
 
 
 class EPGSource(models.Model):
@@ -34,7 +61,8 @@ class EPGSource(models.Model):
 
     name = models.CharField(max_length=255, unique=True)
     source_type = models.CharField(max_length=10, choices=SourceType.choices, default=SourceType.URL)
-    url = models.URLField(max_length=2000, blank=True, default="", help_text="XMLTV URL (gzip, xz or zip accepted).")
+    url = models.CharField("URL", max_length=2000, blank=True, default="", validators=[validate_guide_url],
+                           help_text="XMLTV URL (gzip, xz or zip accepted).")
     file = models.FileField(upload_to="epg/uploads/", blank=True, default="", max_length=500,
                             help_text="An uploaded XMLTV file (source type 'file').")
     file_path = models.CharField(max_length=1000, blank=True, default="",

@@ -1,7 +1,8 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from rest_framework import serializers
 
-from ..models import EPGSource, resolve_data_path
+from ..models import EPGSource, resolve_data_path, validate_guide_url
 
 
 class _FormBooleanField(serializers.BooleanField):
@@ -17,7 +18,7 @@ class EPGSourceSerializer(serializers.ModelSerializer):
 
     last_refresh = serializers.DateTimeField(source="updated_at", read_only=True, allow_null=True)
     file = serializers.FileField(write_only=True, required=False, allow_null=True)
-    url = serializers.URLField(max_length=2000, required=False, allow_blank=True, allow_null=True)
+    url = serializers.CharField(max_length=2000, required=False, allow_blank=True, allow_null=True)
     is_active = _FormBooleanField(required=False)
 
     class Meta:
@@ -30,8 +31,10 @@ class EPGSourceSerializer(serializers.ModelSerializer):
 
     def validate_url(self, value):
         value = value or ""
-        if value and not value.lower().startswith(("http://", "https://")):
-            raise serializers.ValidationError("Only http and https URLs are supported.")
+        try:
+            validate_guide_url(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages[0]) from None
         return value
 
     def validate_file_path(self, value):

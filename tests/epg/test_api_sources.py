@@ -192,3 +192,31 @@ def test_turning_a_source_off_and_on_sets_its_status_unless_it_is_importing(admi
     EPGSource.objects.filter(pk=source.pk).update(status="parsing")
     r = admin_client_jwt.patch(f"/api/epg/sources/{source.pk}/", {"is_active": False}, format="json")
     assert (r.json()["is_active"], r.json()["status"]) == (False, "parsing")
+
+
+@pytest.mark.parametrize("url", [
+    "http://teamarr:9195/teamarr.xml",  # a container by its compose service name (the guide's own example)
+    "http://my_guide:8080/epg.xml.gz",
+    "https://epg.example.com/guide.xml?user=a&pass=b",
+    "http://192.168.1.10:8000/output/epg.xml",
+    "http://[::1]:8000/epg.xml",
+])
+def test_a_url_on_any_host_name_is_accepted(admin_client_jwt, admin_client, url):
+    r = admin_client_jwt.post("/api/epg/sources/", {"name": "API", "source_type": "url", "url": url}, format="json")
+    assert r.status_code == 201 and r.json()["url"] == url, r.content
+    r = admin_client.post("/admin/epg/epgsource/add/", {"name": "Admin", "source_type": "url", "url": url,
+                                                        "is_active": "on", "priority": "0", "refresh_interval": "0"})
+    assert r.status_code == 302, r.content.decode()[-3000:]
+    assert EPGSource.objects.get(name="Admin").url == url
+
+
+@pytest.mark.parametrize("url, message", [
+    ("ftp://guide.example/epg.xml", "Only http and https URLs are supported."),
+    ("guide.example/epg.xml", "Only http and https URLs are supported."),
+    ("http:///epg.xml", "Enter a valid URL."),
+    ("http://guide.example:99999/epg.xml", "Enter a valid URL."),
+    ("http://bad host/epg.xml", "Enter a valid URL."),
+])
+def test_a_url_that_cannot_be_fetched_is_refused(admin_client_jwt, url, message):
+    r = admin_client_jwt.post("/api/epg/sources/", {"name": "X", "source_type": "url", "url": url}, format="json")
+    assert r.status_code == 400 and r.json() == {"url": [message]}
