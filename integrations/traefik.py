@@ -117,10 +117,46 @@ def first_server_url(service: dict | None) -> str:
     return ""
 
 
-def routes(routers: list[dict], services: list[dict], entrypoints: list[dict]) -> list[Route]:
+def _qualified(name: str, provider: str) -> str:
+    return name if "@" in name or not provider else f"{name}@{provider}"
+
+
+def _stripped_prefixes(names: list[str], provider: str, mws: dict[str, dict], depth: int = 0) -> list[str] | None:
+    """Prefixes the router's middlewares (chains followed) strip before the backend sees the path; None when a
+    stripPrefixRegex may strip anything."""
+    prefixes: list[str] = []
+    for name in names or []:
+        full = _qualified(name, provider)
+        mw = mws.get(full) or {}
+        mw_provider = full.rsplit("@", 1)[1] if "@" in full else provider
+        if mw.get("stripPrefixRegex"):
+            return None
+        prefixes.extend(p for p in ((mw.get("stripPrefix") or {}).get("prefixes") or []) if isinstance(p, str))
+        chained = (mw.get("chain") or {}).get("middlewares")
+        if chained and depth < 10:
+            more = _stripped_prefixes(chained, mw_provider, mws, depth + 1)
+            if more is None:
+                return None
+            prefixes.extend(more)
+    return prefixes
+
+
+def _backend_path(path_prefix: str, stripped: list[str] | None) -> str:
+    """The part of the router's path prefix that reaches the backend."""
+    if not path_prefix or stripped is None:
+        return ""
+    for prefix in sorted((p.rstrip("/") for p in stripped), key=len, reverse=True):
+        if prefix and (path_prefix == prefix or path_prefix.startswith(prefix + "/")):
+            return path_prefix[len(prefix):]
+    return path_prefix
+
+
+def routes(routers: list[dict], services: list[dict], entrypoints: list[dict],
+           middlewares: list[dict] = ()) -> list[Route]:
     """Routers joined with their service and entry points; @internal and disabled routers are skipped."""
     svc_by_name = {s.get("name"): s for s in services}
     eps = {e.get("name"): e for e in entrypoints}
+    mws = {m.get("name"): m for m in middlewares}
     out = []
     for router in routers:
         full = router.get("name") or ""
@@ -139,7 +175,9 @@ def routes(routers: list[dict], services: list[dict], entrypoints: list[dict]) -
         if parsed.hosts:
             url = f"{scheme}://{parsed.hosts[0]}{':' + port if port else ''}{parsed.path_prefix}"
         backend = first_server_url(svc_by_name.get(service))
-        api_url = backend + (parsed.path_prefix if backend and parsed.path_prefix else "") if backend else url
+        # the backend sees the router's path prefix unless a stripPrefix middleware takes it off
+        stripped = _stripped_prefixes(router.get("middlewares") or [], provider, mws)
+        api_url = backend + _backend_path(parsed.path_prefix, stripped) if backend else url
         out.append(Route(
             router=full, name=full.rsplit("@", 1)[0] if "@" in full else full, provider=provider,
             service=service, rule=rule, entry_points=list(router.get("entryPoints") or []), url=url,
@@ -190,4 +228,8 @@ def fetch(api: GenericAPIClient, per_page: int = 100) -> list[Route]:
         entrypoints = fetch_all(api, "/api/entrypoints", per_page)
     except TraefikError:
         entrypoints = []  # older Traefik or a restricted API: scheme then comes from TLS alone
-    return routes(routers, services, entrypoints)
+    try:
+        middlewares = fetch_all(api, "/api/http/middlewares", per_page)
+    except TraefikError:
+        middlewares = []  # then path prefixes are taken to reach the backend as they are
+    return routes(routers, services, entrypoints, middlewares)

@@ -30,17 +30,18 @@ def fixture_data() -> dict:
         "routers": load("routers.json") + [load("router-baz-custom-tls-options.json")] + _listed(raw["routers"]),
         "services": load("services.json") + _listed(raw["services"]),
         "entrypoints": load("entrypoints.json"),
+        "middlewares": _listed(raw["middlewares"]),
     }
 
 
 class FakeTraefik:
-    """``/api/http/routers``, ``/api/http/services``, ``/api/entrypoints`` with ``page``/``per_page`` and
+    """``/api/http/routers``, ``/api/http/services``, ``/api/http/middlewares``, ``/api/entrypoints`` with ``page``/``per_page`` and
     ``X-Next-Page`` (1 on the last page, as Traefik does). Optional Basic auth."""
 
     def __init__(self, srv: FakeServer, data: dict | None = None, auth: str | None = None):
         self.srv, self.data, self.auth = srv, data or fixture_data(), auth
         for path, key in (("/api/http/routers", "routers"), ("/api/http/services", "services"),
-                          ("/api/entrypoints", "entrypoints")):
+                          ("/api/http/middlewares", "middlewares"), ("/api/entrypoints", "entrypoints")):
             srv.route("GET", path)(self._pager(key))
 
     @property
@@ -51,7 +52,7 @@ class FakeTraefik:
         def handler(call):
             if self.auth and call.headers.get("authorization") != self.auth:
                 return 401, "401 Unauthorized\n"
-            items = self.data[key]
+            items = self.data.get(key, [])
             page = int(call.query.get("page") or 1)
             per_page = int(call.query.get("per_page") or 100)
             start = (page - 1) * per_page

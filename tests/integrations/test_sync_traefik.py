@@ -229,3 +229,29 @@ def test_an_api_url_given_with_its_api_suffix_works(fake_traefik, settings):
     # "Traefik's API URL" is often given as http://traefik:8080/api (where the dashboard shows it)
     settings.TRAEFIK_API_URL = fake_traefik.url + "/api/"
     assert sync().startswith("created ") and Service.objects.filter(traefik_router="bar@myprovider").exists()
+
+
+def test_a_prefix_stripped_by_a_middleware_is_not_in_the_api_url(fake_traefik):
+    # the CRD fixture: PathPrefix(`/tobestripped`) through a chain holding a stripPrefix of /tobestripped,
+    # so the backend serves it at its root
+    sync()
+    stripped = Service.objects.get(traefik_router="default-test2-route-23c7f4c450289ee29016@kubernetescrd")
+    assert stripped.url == "http://foo.com/tobestripped"  # the public URL keeps the prefix
+    assert stripped.api_url == "http://10.42.0.3:80"
+    assert Service.objects.get(traefik_router="default-test-route-6b204d94623b3df4370c@kubernetescrd").api_url \
+        == "http://10.42.0.3:80/bar"  # no middleware: the backend sees the prefix
+
+
+def test_strip_prefix_variants():
+    svc = [{"name": "s@docker", "loadBalancer": {"servers": [{"url": "http://10.0.0.1:8080"}]}}]
+    mws = [{"name": "strip-app@docker", "stripPrefix": {"prefixes": ["/app/"]}},
+           {"name": "rx@file", "stripPrefixRegex": {"regex": ["/[a-z]+"]}}]
+
+    def api_url(rule, middlewares):
+        router = {"name": "r@docker", "provider": "docker", "service": "s", "rule": rule, "middlewares": middlewares}
+        return traefik.routes([router], svc, [], mws)[0].api_url
+
+    assert api_url("Host(`h.lan`) && PathPrefix(`/app`)", ["strip-app"]) == "http://10.0.0.1:8080"
+    assert api_url("Host(`h.lan`) && PathPrefix(`/app/v2`)", ["strip-app@docker"]) == "http://10.0.0.1:8080/v2"
+    assert api_url("Host(`h.lan`) && PathPrefix(`/app`)", ["rx@file"]) == "http://10.0.0.1:8080"
+    assert api_url("Host(`h.lan`) && PathPrefix(`/app`)", ["unknown"]) == "http://10.0.0.1:8080/app"
