@@ -109,11 +109,29 @@ def _scheme_and_port(router: dict, entrypoints: dict[str, dict]) -> tuple[str, s
     return ("https" if tls else "http"), port
 
 
-def first_server_url(service: dict | None) -> str:
-    servers = ((service or {}).get("loadBalancer") or {}).get("servers") or []
+def first_server_url(service: dict | None, by_name: dict[str, dict] | None = None, depth: int = 0) -> str:
+    """The first load-balancer server's URL; weighted, mirroring, failover and highestRandomWeight services are
+    followed to their first child that has one."""
+    service = service or {}
+    servers = (service.get("loadBalancer") or {}).get("servers") or []
     for server in servers:
         if isinstance(server, dict) and server.get("url"):
             return server["url"].rstrip("/")
+    if not by_name or depth >= 10:
+        return ""
+    provider = service.get("provider") or (service.get("name", "").rsplit("@", 1)[1]
+                                           if "@" in service.get("name", "") else "")
+    children = []
+    for kind in ("weighted", "highestRandomWeight"):
+        children += [c.get("name") for c in (service.get(kind) or {}).get("services") or [] if isinstance(c, dict)]
+    for kind in ("mirroring", "failover"):
+        children.append((service.get(kind) or {}).get("service"))
+    children.append((service.get("failover") or {}).get("fallback"))
+    for child in children:
+        if isinstance(child, str) and child:
+            url = first_server_url(by_name.get(_qualified(child, provider)), by_name, depth + 1)
+            if url:
+                return url
     return ""
 
 
@@ -174,7 +192,7 @@ def routes(routers: list[dict], services: list[dict], entrypoints: list[dict],
         url = ""
         if parsed.hosts:
             url = f"{scheme}://{parsed.hosts[0]}{':' + port if port else ''}{parsed.path_prefix}"
-        backend = first_server_url(svc_by_name.get(service))
+        backend = first_server_url(svc_by_name.get(service), svc_by_name)
         # the backend sees the router's path prefix unless a stripPrefix middleware takes it off
         stripped = _stripped_prefixes(router.get("middlewares") or [], provider, mws)
         api_url = backend + _backend_path(parsed.path_prefix, stripped) if backend else url

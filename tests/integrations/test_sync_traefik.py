@@ -255,3 +255,15 @@ def test_strip_prefix_variants():
     assert api_url("Host(`h.lan`) && PathPrefix(`/app/v2`)", ["strip-app@docker"]) == "http://10.0.0.1:8080/v2"
     assert api_url("Host(`h.lan`) && PathPrefix(`/app`)", ["rx@file"]) == "http://10.0.0.1:8080"
     assert api_url("Host(`h.lan`) && PathPrefix(`/app`)", ["unknown"]) == "http://10.0.0.1:8080/app"
+
+
+def test_weighted_mirroring_and_hrw_services_lead_to_their_first_server(fake_traefik):
+    # the CRD fixture: default-wrr1 -> weighted -> default-mirror1 -> mirroring -> default-whoami-80 -> servers
+    sync()
+    wrr = Service.objects.get(traefik_router="default-test3-route-7d0ac22d3d8db4b82618@kubernetescrd")
+    assert (wrr.url, wrr.api_url) == ("http://foo.com/wrr1", "http://10.42.0.3:80/wrr1")
+    hrw = Service.objects.get(traefik_router="default-test4-route-466d8d3a547de55dfe8a@kubernetescrd")
+    assert hrw.api_url == "http://10.42.0.3:80/hrw1"
+    loop = [{"name": "a@file", "weighted": {"services": [{"name": "b"}]}},
+            {"name": "b@file", "failover": {"service": "a", "fallback": "c"}}]
+    assert traefik.first_server_url(loop[0], {s["name"]: s for s in loop}) == ""
