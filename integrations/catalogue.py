@@ -3,7 +3,8 @@
 Pure data, no Django imports. Keys are service types (``Service.service_type``). Each entry:
 ``base_path`` API base path, ``auth_type`` a GenericAPIClient mode, ``login_endpoint`` (modes that log in),
 ``refresh_endpoint`` (JWT), ``api_key_header``, ``health_path`` a cheap GET that proves the API answers
-(relative to the service root), ``aliases`` other names the service goes by, ``probes`` extra paths to probe.
+(relative to the service root), ``test_path`` where the health path answers anyone: a GET that needs the credentials
+(what "Test connection" calls), ``aliases`` other names the service goes by, ``probes`` extra paths to probe.
 """
 from __future__ import annotations
 
@@ -31,16 +32,17 @@ CATALOGUE: dict[str, dict] = {
     "deluge": {"base_path": "/json", "auth_type": "deluge", "login_endpoint": "/json",
                "health_path": "/json"},
     "jellyfin": {"base_path": "/", "auth_type": "jellyfin", "login_endpoint": "/Users/AuthenticateByName",
-                 "api_key_header": "X-Emby-Token", "health_path": "/System/Info/Public",
+                 "api_key_header": "X-Emby-Token", "health_path": "/System/Info/Public", "test_path": "/System/Info",
                  "probes": ["/System/Info/Public"]},
     "emby": {"base_path": "/emby", "auth_type": "jellyfin", "login_endpoint": "/emby/Users/AuthenticateByName",
              "api_key_header": "X-Emby-Token", "health_path": "/emby/System/Info/Public",
+             "test_path": "/emby/System/Info",
              "probes": ["/emby/System/Info/Public"]},
-    "plex": {"base_path": "/", "auth_type": "plex", "api_key_header": "X-Plex-Token", "health_path": "/identity",
+    "plex": {"base_path": "/", "auth_type": "plex", "api_key_header": "X-Plex-Token", "health_path": "/identity", "test_path": "/",
              "aliases": ["plexmediaserver", "pms"], "probes": ["/identity"]},
     "tautulli": {"base_path": "/api/v2", "auth_type": "api_key", "api_key_query": "apikey",
                  "health_path": "/api/v2?cmd=status"},
-    "overseerr": {**_ARR, "base_path": "/api/v1", "health_path": "/api/v1/status", "aliases": ["jellyseerr"]},
+    "overseerr": {**_ARR, "base_path": "/api/v1", "health_path": "/api/v1/status", "test_path": "/api/v1/auth/me", "aliases": ["jellyseerr"]},
     "requestrr": {"base_path": "/api", "auth_type": "bearer", "login_endpoint": "/api/auth/login",
                   "health_path": "/api/settings"},
     "ombi": {"base_path": "/api/v1", "auth_type": "api_key", "api_key_header": "ApiKey",
@@ -52,15 +54,15 @@ CATALOGUE: dict[str, dict] = {
     "nextcloud": {"base_path": "/ocs/v2.php", "auth_type": "basic", "health_path": "/status.php",
                   "probes": ["/status.php"]},
     "syncthing": {"base_path": "/rest", "auth_type": "api_key", "api_key_header": "X-API-Key",
-                  "health_path": "/rest/noauth/health", "probes": ["/rest/noauth/health"]},
-    "gitea": {"base_path": "/api/v1", "auth_type": "basic", "health_path": "/api/v1/version",
+                  "health_path": "/rest/noauth/health", "test_path": "/rest/system/version", "probes": ["/rest/noauth/health"]},
+    "gitea": {"base_path": "/api/v1", "auth_type": "basic", "health_path": "/api/v1/version", "test_path": "/api/v1/user",
               "aliases": ["forgejo"], "probes": ["/api/v1/version"]},
-    "drone": {"base_path": "/api", "auth_type": "bearer", "health_path": "/healthz"},
+    "drone": {"base_path": "/api", "auth_type": "bearer", "health_path": "/healthz", "test_path": "/api/user"},
     "jenkins": {"base_path": "/api/json", "auth_type": "basic", "health_path": "/api/json",
                 "probes": ["/api/json"]},
     "gitlab": {"base_path": "/api/v4", "auth_type": "api_key", "api_key_header": "PRIVATE-TOKEN",
                "health_path": "/api/v4/version", "probes": ["/api/v4/version"]},
-    "grafana": {"base_path": "/api", "auth_type": "basic", "health_path": "/api/health"},
+    "grafana": {"base_path": "/api", "auth_type": "basic", "health_path": "/api/health", "test_path": "/api/user"},
     "prometheus": {"base_path": "/api/v1", "auth_type": "none", "health_path": "/-/healthy",
                    "probes": ["/api/v1/status/buildinfo"]},
     "heimdall": {"base_path": "/", "auth_type": "none", "health_path": "/"},

@@ -158,8 +158,9 @@ def health_path(service: Service) -> str:
 
 
 def test_connection(service: Service) -> dict:
-    """Authenticate with the stored credentials and GET the health path. Never raises for the remote's errors."""
-    path = health_path(service)
+    """Authenticate with the stored credentials and GET the health path (the catalogue's ``test_path`` where the
+    health path answers without credentials, so a wrong key cannot test OK). Never raises for the remote's errors."""
+    path = (catalogue.lookup(service.service_type) or {}).get("test_path") or health_path(service)
     started = time.monotonic()
     try:
         client = GenericAPIClient.for_service(service)

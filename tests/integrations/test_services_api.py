@@ -147,3 +147,20 @@ def test_the_admin_keeps_an_auth_type_set_by_hand(client, admin_user, sonarr):
     client.post("/admin/integrations/service/", {"action": "redetect_api", "_selected_action": [service.pk]})
     service.refresh_from_db()
     assert service.api_auth_type == "basic" and service.api_key == ARR_KEY
+
+
+def test_test_connection_proves_the_key_where_the_health_path_is_public(admin_client_jwt, fake_server):
+    # Jellyfin's /System/Info/Public answers anyone: a wrong key must not test OK
+    srv = fake_server()
+    srv.route("GET", "/System/Info/Public")(lambda call: (200, {"ServerName": "jf"}))
+    srv.route("GET", "/System/Info")(lambda call: (200, {"ServerName": "jf", "Version": "10.9"})
+                                     if call.headers.get("x-emby-token") == "jf-key-0123456789"
+                                     else (401, "", {}))
+    service = Service.objects.create(name="jellyfin", api_url=srv.url, api_key="jf-key-0123456789",
+                                     service_type="jellyfin")
+    body = admin_client_jwt.post(f"/api/services/{service.pk}/test/").json()
+    assert body["success"] is True and body["path"] == "/System/Info"
+    service.api_key = "wrong-key-0000000"
+    service.save()
+    body = admin_client_jwt.post(f"/api/services/{service.pk}/test/").json()
+    assert body["success"] is False and body["status"] == 401
