@@ -164,13 +164,16 @@ def _parse_when(name, value):
 
 
 class GridView(EPGAPIView):
-    """Programmes ending after now - 1 h and starting before now + 24 h, or within ``start`` / ``end``."""
+    """Programmes ending after now - 1 h and starting before now + 24 h, or within ``start`` / ``end`` (one of
+    them alone gives a window of the same 25 hours from there)."""
 
     @extend_schema(
         operation_id="epg_grid",
         parameters=[
-            OpenApiParameter("start", OpenApiTypes.DATETIME, description="Window start (default: now - 1 h)."),
-            OpenApiParameter("end", OpenApiTypes.DATETIME, description="Window end (default: now + 24 h)."),
+            OpenApiParameter("start", OpenApiTypes.DATETIME,
+                             description="Window start (default: now - 1 h, or end - 25 h when only end is given)."),
+            OpenApiParameter("end", OpenApiTypes.DATETIME,
+                             description="Window end (default: now + 24 h, or start + 25 h when only start is given)."),
             OpenApiParameter("epg_source", int, description="Only this source."),
             OpenApiParameter("tvg_id", str, description="Only this channel id."),
         ],
@@ -178,11 +181,15 @@ class GridView(EPGAPIView):
     )
     def get(self, request):
         start, end = selectors.grid_window()
+        length = end - start
         q = request.query_params
         if q.get("start"):
             start = _parse_when("start", q["start"])
+            end = start + length  # one end given: the default window's length from there
         if q.get("end"):
             end = _parse_when("end", q["end"])
+            if not q.get("start"):
+                start = end - length
         if end <= start:
             raise exceptions.ValidationError({"end": ["The end must be after the start."]})
         source_id = q.get("epg_source")

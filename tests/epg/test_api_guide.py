@@ -109,3 +109,18 @@ def test_grid_leaves_out_inactive_sources(admin_client_jwt, file_source):
 def test_grid_needs_credentials(api_client, db):
     r = api_client.get("/api/epg/grid/")
     assert r.status_code == 401 and r.json() == {"detail": "Authentication credentials were not provided."}
+
+
+def test_a_grid_window_given_by_one_end_is_25_hours_long(admin_client_jwt, file_source):
+    """Only ``start`` (or only ``end``): the window keeps the default's length (25 h) from there, so a day in
+    the future (or the past) can be asked for with one parameter."""
+    xml, base = guide_around_now(hours=(30, 40, 60, 80))
+    import_now(file_source("later.xml", xml))
+    start = (base + timedelta(hours=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    r = admin_client_jwt.get("/api/epg/grid/", {"start": start})
+    assert r.status_code == 200, r.content
+    assert [p["title"] for p in r.json()["data"]] == ["At 30", "At 40"]
+    end = (base + timedelta(hours=81)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    r = admin_client_jwt.get("/api/epg/grid/", {"end": end})
+    assert r.status_code == 200, r.content
+    assert [p["title"] for p in r.json()["data"]] == ["At 60", "At 80"]
