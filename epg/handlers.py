@@ -1,5 +1,7 @@
 """Model signal handlers: the refresh schedule follows each source's settings, and the output follows the
 set of active sources."""
+import logging
+
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
@@ -7,12 +9,15 @@ from django.dispatch import receiver
 from . import services
 from .models import EPGSource
 
+logger = logging.getLogger("epg")
+
 _OUTPUT_FIELDS = ("is_active", "priority")
 
 
 @receiver(pre_save, sender=EPGSource)
 def _remember(sender, instance: EPGSource, **kwargs):
-    old = EPGSource.objects.filter(pk=instance.pk).values(*_OUTPUT_FIELDS, "status").first() if instance.pk else None
+    old = (EPGSource.objects.filter(pk=instance.pk).values(*_OUTPUT_FIELDS, "status", "file").first()
+           if instance.pk else None)
     instance._old_values = old
     # an inactive source says so, unless an import is running (it finishes, then stays as it ended)
     if not instance.is_active and instance.status not in EPGSource.RUNNING:
@@ -29,11 +34,27 @@ def _sync(sender, instance: EPGSource, created, raw=False, **kwargs):
     old = getattr(instance, "_old_values", None)
     if old and any(old[f] != getattr(instance, f) for f in _OUTPUT_FIELDS) and instance.generation:
         transaction.on_commit(lambda: services._queue_output(None))
+    if old and old["file"] and old["file"] != (instance.file.name or ""):
+        _remove_upload(instance.file.storage, old["file"])  # replaced by a new upload, or cleared
+
+
+def _remove_upload(storage, name: str) -> None:
+    """Delete an uploaded guide file once the change that dropped it is committed."""
+
+    def remove():
+        try:
+            storage.delete(name)
+        except OSError as exc:
+            logger.warning("Could not delete the uploaded guide %s: %s", name, exc)
+
+    transaction.on_commit(remove)
 
 
 @receiver(post_delete, sender=EPGSource)
 def _deleted(sender, instance: EPGSource, **kwargs):
     services.delete_periodic_task(instance)
+    if instance.file:
+        _remove_upload(instance.file.storage, instance.file.name)
     if instance.generation:
         transaction.on_commit(lambda: services._queue_output(None))
 

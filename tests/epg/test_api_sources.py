@@ -220,3 +220,25 @@ def test_a_url_on_any_host_name_is_accepted(admin_client_jwt, admin_client, url)
 def test_a_url_that_cannot_be_fetched_is_refused(admin_client_jwt, url, message):
     r = admin_client_jwt.post("/api/epg/sources/", {"name": "X", "source_type": "url", "url": url}, format="json")
     assert r.status_code == 400 and r.json() == {"url": [message]}
+
+
+def test_an_uploaded_guide_is_removed_when_replaced_or_when_its_source_is_deleted(admin_client_jwt, fixture_path,
+                                                                                 django_capture_on_commit_callbacks):
+    from pathlib import Path
+
+    with open(fixture_path("epg", "iptv-org-base.guide.xml"), "rb") as fh:
+        r = admin_client_jwt.post("/api/epg/sources/", {"name": "Up", "source_type": "file", "file": fh},
+                                  format="multipart")
+    source = EPGSource.objects.get(pk=r.json()["id"])
+    first = Path(source.file.path)
+    assert first.is_file()
+    with django_capture_on_commit_callbacks(execute=True):
+        with open(fixture_path("epg", "iptv-org-multilang.guide.xml"), "rb") as fh:
+            r = admin_client_jwt.patch(f"/api/epg/sources/{source.pk}/", {"file": fh}, format="multipart")
+    assert r.status_code == 200, r.content
+    source.refresh_from_db()
+    second = Path(source.file.path)
+    assert second.is_file() and second != first and not first.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert admin_client_jwt.delete(f"/api/epg/sources/{source.pk}/").status_code == 204
+    assert not second.exists()
