@@ -194,10 +194,12 @@ class GenericAPIClient:
         self.timeout = timeout
         self.token_lifetime = token_lifetime
         self.auth_type = auth_type or self._auto_type()
-        for secret in (self.password, self.api_key):
+        # the Basic header made of the login is as secret as the password (a service may echo it)
+        basic = base64.b64encode(f"{self.username or ''}:{self.password}".encode()).decode() if self.password else None
+        for secret in (self.password, self.api_key, basic):
             if secret:
                 register_secret(secret)
-        self._secrets = {s for s in (self.password, self.api_key) if s}
+        self._secrets = {s for s in (self.password, self.api_key, basic) if s}
         self._origin = (parts.scheme, parts.hostname, parts.port)
         self._session = http.session(verify=verify, retries=retries)
         self._local_entry: dict | None = None   # last entry seen, to skip a cache read per request

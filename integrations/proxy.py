@@ -146,12 +146,13 @@ def forward(service, method: str, path: str, *, params: list[tuple[str, str]], b
         except Exception:
             raise ProxyError("Upstream answer could not be read", 502) from None
     data = _decode(response, raw)
+    data = _scrub_data(client, data)
     if status >= 400:
-        excerpt = data if isinstance(data, str) else json.dumps(data)
-        excerpt = client._scrub(excerpt[:200]).strip()
+        excerpt = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
+        excerpt = client._scrub(excerpt)[:200].strip()  # masked before it is cut: no half secret
         message = f"Upstream answered HTTP {status}" + (f": {excerpt}" if excerpt else "")
         raise ProxyError(message, status if status < 500 else 502)
-    return _scrub_data(client, data)
+    return data
 
 
 def _as_form(client: GenericAPIClient, headers: dict, body: bytes) -> dict | None:
@@ -172,19 +173,27 @@ def _as_form(client: GenericAPIClient, headers: dict, body: bytes) -> dict | Non
 
 
 def _scrub_data(client: GenericAPIClient, data):
-    """The answer with any stored secret masked (a service that echoes its key does not leak it)."""
+    """The answer with any stored secret masked (a service that echoes its key does not leak it). Strings are
+    masked where they are, so a secret is found whatever JSON escaping it would get."""
     if not client._secrets:
         return data
     if isinstance(data, str):
         return _scrub_known(client, data)
-    text = json.dumps(data)
-    scrubbed = _scrub_known(client, text)
-    if scrubbed == text:
-        return data
-    try:
-        return json.loads(scrubbed)
-    except ValueError:
-        return scrubbed
+    text = json.dumps(data, ensure_ascii=False)
+    if not any(s in text or json.dumps(s, ensure_ascii=False)[1:-1] in text for s in client._secrets):
+        return data  # the common case: one pass over the serialised answer, nothing to mask
+    return _scrub_value(client, data)
+
+
+def _scrub_value(client: GenericAPIClient, value):
+    if isinstance(value, str):
+        return _scrub_known(client, value)
+    if isinstance(value, list):
+        return [_scrub_value(client, v) for v in value]
+    if isinstance(value, dict):
+        return {(_scrub_known(client, k) if isinstance(k, str) else k): _scrub_value(client, v)
+                for k, v in value.items()}
+    return value
 
 
 def _scrub_known(client, text: str) -> str:

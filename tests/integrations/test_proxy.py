@@ -1,4 +1,5 @@
 """/api/services/<id>/proxy/: forwarding, the answer's shape, upstream errors, and hostile paths."""
+import json
 import logging
 import time
 from urllib.parse import quote
@@ -223,3 +224,24 @@ def test_text_without_a_charset_is_read_as_utf8(admin_client_jwt, service, arr):
                                                      {"Content-Type": "text/plain; charset=ISO-8859-1"}))
     assert admin_client_jwt.get(proxy_url(service, "/api/v3/name")).json() == {"success": True, "data": "Amélie – 日本"}
     assert admin_client_jwt.get(proxy_url(service, "/api/v3/latin")).json() == {"success": True, "data": "Amélie"}
+
+
+def test_echoed_secrets_are_masked_in_any_encoding(admin_client_jwt, fake_server):
+    # a password with quotes, backslashes and non-ASCII, and the Basic header made of it, echoed by the service
+    import base64
+
+    password = 'pä"ss\\wörd-123'
+    basic = base64.b64encode(f"admin:{password}".encode()).decode()
+    srv = fake_server()
+    srv.route("GET", "/api/echo")(lambda call: (200, {"auth": call.headers.get("authorization"), "pw": password}))
+    srv.route("GET", "/api/fail")(lambda call: (400, {"auth": call.headers.get("authorization"), "pw": password}))
+    svc = Service.objects.create(name="echo", api_url=srv.url, api_username="admin", api_password=password,
+                                 api_auth_type="basic")
+    ok = admin_client_jwt.get(proxy_url(svc, "/api/echo"))
+    failed = admin_client_jwt.get(proxy_url(svc, "/api/fail"))
+    assert ok.json()["success"] is True and failed.status_code == 400
+    for response in (ok, failed):
+        text = response.content.decode()
+        for leak in (password, basic, json.dumps(password), json.dumps(password, ensure_ascii=False)):
+            assert leak.strip('"') not in text, leak
+            assert leak.strip('"') not in json.dumps(response.json(), ensure_ascii=False)
