@@ -245,3 +245,9 @@ def test_echoed_secrets_are_masked_in_any_encoding(admin_client_jwt, fake_server
         for leak in (password, basic, json.dumps(password), json.dumps(password, ensure_ascii=False)):
             assert leak.strip('"') not in text, leak
             assert leak.strip('"') not in json.dumps(response.json(), ensure_ascii=False)
+
+
+def test_a_secret_at_the_error_excerpt_cut_is_not_half_shown(admin_client_jwt, service, arr):
+    arr.route("GET", "/api/v3/cut")(lambda call: (400, "e" * 190 + call.headers["x-api-key"]))
+    response = admin_client_jwt.get(proxy_url(service, "/api/v3/cut"))
+    assert response.status_code == 400 and ARR_KEY[:8] not in response.json()["error"]
