@@ -13,6 +13,7 @@ import os
 import tempfile
 import time
 import uuid
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -599,15 +600,40 @@ def output_path() -> Path:
     return Path(settings.DATA_DIR) / "epg" / OUTPUT_FILENAME
 
 
+@contextmanager
+def _output_state(folder: Path):
+    """The output's ``[last ticket given, last ticket written]``, read and written under an exclusive lock."""
+    import fcntl
+
+    with open(folder / ".output-state", "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        fh.seek(0)
+        try:
+            state = [int(x) for x in fh.read().split()][:2]
+        except ValueError:
+            state = []
+        state += [0] * (2 - len(state))
+        yield state
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"{state[0]} {state[1]}\n")
+        fh.flush()
+
+
 def regenerate_output(source_id: int | None = None) -> Path:
     """Write the merged XMLTV of all active sources (a channel id in several sources comes from the one with
     the highest priority) to a temporary file and move it over the output in one rename; then, after commit,
-    send ``output_regenerated``."""
+    send ``output_regenerated``. Regenerations may overlap (several workers): each takes a ticket before it
+    reads the database, and one that finishes after a later-ticketed one has been written is dropped (it read
+    an older guide)."""
     from . import selectors
     from .signals import output_regenerated
 
     target = output_path()
     target.parent.mkdir(parents=True, exist_ok=True)
+    with _output_state(target.parent) as state:
+        state[0] += 1
+        ticket = state[0]
     fd, tmp = tempfile.mkstemp(prefix=".epg-", suffix=".xml.tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as fh, parsers.GuideWriter(fh) as writer:
@@ -617,7 +643,15 @@ def regenerate_output(source_id: int | None = None) -> Path:
             for p in selectors.output_programmes([c["id"] for c in channels]):
                 writer.programme(p.pop("tvg_id"), p.pop("start_text"), p.pop("stop_text"), **p)
         os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
+        with _output_state(target.parent) as state:
+            newest = ticket > state[1]
+            if newest:
+                os.replace(tmp, target)
+                state[1] = ticket
+        if not newest:
+            os.unlink(tmp)
+            logger.info("Dropped a regeneration of %s: a later one was written first", target)
+            return target
     except BaseException:
         try:
             os.unlink(tmp)

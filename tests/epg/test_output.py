@@ -105,3 +105,29 @@ def test_a_successful_import_queues_the_clean_up_and_regeneration(file_source, d
     with django_capture_on_commit_callbacks(execute=True):
         import_now(bad)
     assert queued == [(source.pk,)]  # a failed import leaves the output alone
+
+
+def test_a_regeneration_that_read_the_guide_earlier_does_not_overwrite_a_newer_one(file_source, monkeypatch):
+    """Two imports end together and their regenerations overlap (two workers): the one that read the database
+    first must not finish last and put back a guide without the other import."""
+    from epg import selectors
+
+    import_now(file_source("iptv-org-base.guide.xml"))
+    real = selectors.output_channels
+    calls = []
+
+    def output_channels():
+        rows = real()
+        calls.append(1)
+        if len(calls) == 1:  # the first regeneration has read; meanwhile another import ends and regenerates
+            import_now(file_source("jellyfin-schedulesdirect.xml"))
+            services.regenerate_output(None)
+        return rows
+
+    monkeypatch.setattr(selectors, "output_channels", output_channels)
+    services.regenerate_output(None)
+    assert len(calls) == 2
+    monkeypatch.setattr(selectors, "output_channels", real)
+    written = services.output_path().read_bytes()
+    ids = {i.tvg_id for i in parse_output(written) if isinstance(i, parsers.Channel)}
+    assert "EPG123.10108.schedulesdirect.org" in ids, ids  # the second import is served
