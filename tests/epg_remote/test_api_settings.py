@@ -139,3 +139,34 @@ def test_unknown_paths_answer_404_in_the_detail_dialect(admin_client_jwt):
     response = admin_client_jwt.get("/api/dispatcharr/nothing-here")
     assert response.status_code == 404
     assert response.json() == {"detail": "Not found."}
+
+
+def test_a_push_ending_while_the_settings_are_checked_keeps_its_outcome(admin_client_jwt, dispatcharr, monkeypatch):
+    """PUT checks the credentials against the remote (seconds); a push that ends meanwhile writes its outcome and
+    frees its claim. Saving the settings must not put back the values read before the check."""
+    from datetime import datetime, timezone
+
+    from django.utils import timezone as djtz
+
+    from epg.remote.api import views
+
+    assert admin_client_jwt.put("/api/dispatcharr/settings", body(dispatcharr), format="json").status_code == 200
+    link = DispatcharrLink.objects.get()
+    DispatcharrLink.objects.filter(pk=link.pk).update(pushing_since=djtz.now(), last_result="running")
+    ended = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    original = views.SettingsView._check
+
+    def check(self, link):
+        original(self, link)
+        DispatcharrLink.objects.filter(pk=link.pk).update(  # the push task, in the worker, meanwhile
+            pushing_since=None, push_pending=False, last_result="success", last_sync=ended,
+            last_message="EPG refresh success in 2.0s", last_duration=2.0)
+
+    monkeypatch.setattr(views.SettingsView, "_check", check)
+    response = admin_client_jwt.put("/api/dispatcharr/settings", body(dispatcharr, name="x", verify_tls=False),
+                                    format="json")
+    assert response.status_code == 200, response.content
+    row = DispatcharrLink.objects.get()
+    assert row.verify_tls is False
+    assert (row.pushing_since, row.last_result, row.last_sync, row.last_duration) == (None, "success", ended, 2.0)
+    assert response.json()["last_result"] == "success" and response.json()["last_sync"] == "2030-01-01T00:00:00Z"

@@ -159,9 +159,17 @@ class SettingsView(DispatcharrAPIView):
 
         if link.enabled or new_remote or new_password:
             self._check(link)
+        fields = ["enabled", "url", "username", "password", "verify_tls", "output_filename", "epg_id", "epg_name",
+                  "updated_at"]
         if new_remote or new_password or data.get("enabled"):
             link.auth_failures = 0  # checked just now: a fresh start for the automatic disabling
-        link.save()
+            fields.append("auth_failures")
+        if link.pk is None:
+            link.save()
+        else:
+            # only the settings: a push that ended during the check above keeps its outcome and frees its claim
+            link.save(update_fields=fields)
+            link.refresh_from_db()
         return Response(s.SettingsOutput(settings_payload(link)).data)
 
     def _check(self, link: DispatcharrLink) -> None:
