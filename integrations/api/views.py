@@ -84,6 +84,13 @@ PROXY_RESPONSES = {200: ServiceProxyOutputSerializer, 304: None, 400: ServiceErr
 class ServiceProxyView(ServicesAPIView):
     """GET/POST/PUT/PATCH/DELETE ``?path=`` on the service's API URL; ``{"success": true, "data": ...}``."""
 
+    def initial(self, request, *args, **kwargs):
+        # The raw body is what is forwarded. Read it before authentication: a session's CSRF check reads
+        # request.POST, which parses (and consumes) the stream, after which the body can no longer be read.
+        if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+            request._request.body  # noqa: B018 - cached on the Django request
+        super().initial(request, *args, **kwargs)
+
     def _proxy(self, request, pk):
         service = selectors.service_for_proxy(pk)
         if service is None:

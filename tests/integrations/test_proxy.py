@@ -251,3 +251,26 @@ def test_a_secret_at_the_error_excerpt_cut_is_not_half_shown(admin_client_jwt, s
     arr.route("GET", "/api/v3/cut")(lambda call: (400, "e" * 190 + call.headers["x-api-key"]))
     response = admin_client_jwt.get(proxy_url(service, "/api/v3/cut"))
     assert response.status_code == 400 and ARR_KEY[:8] not in response.json()["error"]
+
+
+def test_a_browser_session_posts_through_the_proxy(admin_user, service, arr):
+    # the guide's fetch() example from the dashboard: a session cookie and a CSRF token, not a JWT
+    from django.middleware.csrf import _get_new_csrf_string
+    from rest_framework.test import APIClient
+
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+    secret = _get_new_csrf_string()
+    client.cookies["csrftoken"] = secret
+    url = proxy_url(service, "/api/v3/echo")
+    answer = client.post(url, {"name": "test"}, format="json", HTTP_X_CSRFTOKEN=secret)
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["data"]["body"] == '{"name":"test"}'
+    answer = client.post(url, {"urls": "magnet:?x"}, format="multipart", HTTP_X_CSRFTOKEN=secret)
+    assert answer.status_code == 200 and 'name="urls"' in answer.json()["data"]["body"]
+    answer = client.post(url, "a=1", content_type="application/x-www-form-urlencoded", HTTP_X_CSRFTOKEN=secret)
+    assert answer.json()["data"]["body"] == "a=1"
+    # without the token the session is refused, and nothing is sent
+    calls = len(arr.calls)
+    assert client.post(url, {"name": "x"}, format="json").status_code == 403
+    assert len(arr.calls) == calls
