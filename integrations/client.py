@@ -54,6 +54,8 @@ logger = logging.getLogger("integrations.client")
 AUTH_TYPES = ("api_key", "bearer", "jwt", "cookie", "basic", "jellyfin", "plex", "transmission", "deluge", "none")
 DELUGE_NOT_AUTHENTICATED = 1  # Deluge's JSON-RPC error code
 LOGIN_ENDPOINTS = ("/api/auth", "/api/login", "/auth/login", "/login")
+QBITTORRENT_LOGIN = "/api/v2/auth/login"
+LOGIN_REFUSED_TEXTS = ("fails.", "fail", "failed")  # tried last by the auto mode (the guide's qBittorrent example)
 TOKEN_KEYS = ("access", "token", "access_token", "accessToken", "jwt", "AccessToken", "id_token", "sid",
               "session_token", "sessionToken", "auth_token", "authToken", "key", "api_key")
 REFRESH_KEYS = ("refresh", "refresh_token", "refreshToken")
@@ -283,10 +285,11 @@ class GenericAPIClient:
         whatever its status (``stream=True`` leaves the body unread). Raises APIError otherwise."""
         method = method.upper()
         url = self.url_for(endpoint)
-        body_kwargs = self._body(data, json, form)
         retried_auth = retried_session = False
         while True:
             entry = self._credentials()
+            mode = self._mode(entry)
+            body_kwargs = self._body(data, json, form, mode)
             response = self._send(method, url, entry, params=params, headers=headers, stream=stream,
                                   timeout=timeout, **body_kwargs)
             if (self.auth_type == "transmission" and response.status_code == 409 and not retried_session
@@ -295,7 +298,7 @@ class GenericAPIClient:
                 self._store_session_id(response.headers["X-Transmission-Session-Id"])
                 response.close()
                 continue
-            if (response.status_code in self._reauth_statuses() or self._deluge_refused(response, stream)) \
+            if (response.status_code in self._reauth_statuses(mode) or self._deluge_refused(response, stream)) \
                     and not retried_auth and self._logs_in():
                 retried_auth = True
                 logger.info("%s %s answered %s: logging in again", method, http.redact_url(url),
@@ -347,7 +350,13 @@ class GenericAPIClient:
 
     # --- sending -------------------------------------------------------------------------------
 
-    def _body(self, data, json, form) -> dict:
+    def _mode(self, entry: dict | None) -> str:
+        """The mode requests go out in: the auto mode's login may have turned out a session cookie."""
+        if self.auth_type == "bearer" and entry and entry.get("mode") == "cookie":
+            return "cookie"
+        return self.auth_type
+
+    def _body(self, data, json, form, mode: str | None = None) -> dict:
         if json is not None:
             return {"json": json}
         if form is not None:
@@ -355,7 +364,7 @@ class GenericAPIClient:
         if data is None:
             return {}
         if isinstance(data, (dict, list)):
-            if self.auth_type == "cookie" and isinstance(data, dict):
+            if (mode or self.auth_type) == "cookie" and isinstance(data, dict):
                 return {"data": data}
             return {"json": data}
         return {"data": data}
@@ -441,8 +450,8 @@ class GenericAPIClient:
             return False
         return isinstance(error, dict) and error.get("code") == DELUGE_NOT_AUTHENTICATED
 
-    def _reauth_statuses(self) -> tuple[int, ...]:
-        return (401, 403) if self.auth_type == "cookie" else (401,)
+    def _reauth_statuses(self, mode: str | None = None) -> tuple[int, ...]:
+        return (401, 403) if (mode or self.auth_type) == "cookie" else (401,)
 
     def _logs_in(self) -> bool:
         """Whether this mode holds a login that a 401 may have outdated."""
@@ -587,15 +596,17 @@ class GenericAPIClient:
         if self.auth_endpoint:
             endpoints = [self.auth_endpoint]
         elif self.auth_type == "cookie":
-            endpoints = ["/api/v2/auth/login", *LOGIN_ENDPOINTS]
+            endpoints = [QBITTORRENT_LOGIN, *LOGIN_ENDPOINTS]
         else:
-            endpoints = list(LOGIN_ENDPOINTS)
+            endpoints = [*LOGIN_ENDPOINTS, QBITTORRENT_LOGIN]
         creds = {"username": self.username, "password": self.password}
-        variants = ("form", "json") if self.auth_type == "cookie" else ("json", "form")
+        cookie_first = self.auth_type == "cookie"
         refused = None
         for endpoint in endpoints:
             url = self.url_for(endpoint)
-            for variant in variants:
+            # qBittorrent reads only forms and bans an IP after a few failed logins: the form goes first there
+            form_first = cookie_first or endpoint == QBITTORRENT_LOGIN
+            for variant in (("form", "json") if form_first else ("json", "form")):
                 self._session.cookies.clear()
                 body = {"json": creds} if variant == "json" else {"data": creds}
                 headers = {"Referer": self.base_url, "Origin": self.base_url}
@@ -618,6 +629,9 @@ class GenericAPIClient:
                                 entry[0]["mode"])
                     self._write_entry(*entry)
                     return entry[0]
+                if (response.text or "").strip().lower() in LOGIN_REFUSED_TEXTS:
+                    refused = 401  # qBittorrent's "Fails.": the form was read and refused, as a 401 is
+                    break
                 refused = refused or status
         if refused == 403:
             raise AuthError("Login forbidden: the account is disabled or may not log in", status=403, permanent=True)
@@ -641,7 +655,7 @@ class GenericAPIClient:
         cookies = {c.name: c.value for c in self._session.cookies}
         cookies.update(response.cookies.get_dict())
         text = (response.text or "").strip().lower()
-        if cookies and text not in ("fails.", "fail", "failed"):
+        if cookies and text not in LOGIN_REFUSED_TEXTS:
             for value in cookies.values():
                 register_secret(value)
                 self._secrets.add(value)
