@@ -54,8 +54,8 @@ logger = logging.getLogger("integrations.client")
 AUTH_TYPES = ("api_key", "bearer", "jwt", "cookie", "basic", "jellyfin", "plex", "transmission", "deluge", "none")
 DELUGE_NOT_AUTHENTICATED = 1  # Deluge's JSON-RPC error code
 LOGIN_ENDPOINTS = ("/api/auth", "/api/login", "/auth/login", "/login")
-QBITTORRENT_LOGIN = "/api/v2/auth/login"
-LOGIN_REFUSED_TEXTS = ("fails.", "fail", "failed")  # tried last by the auto mode (the guide's qBittorrent example)
+QBITTORRENT_LOGIN = "/api/v2/auth/login"  # tried last by the auto mode (the guide's qBittorrent example)
+LOGIN_REFUSED_TEXTS = ("fails.", "fail", "failed")  # a 200 whose body refuses the login (qBittorrent)
 TOKEN_KEYS = ("access", "token", "access_token", "accessToken", "jwt", "AccessToken", "id_token", "sid",
               "session_token", "sessionToken", "auth_token", "authToken", "key", "api_key")
 REFRESH_KEYS = ("refresh", "refresh_token", "refreshToken")
@@ -600,12 +600,12 @@ class GenericAPIClient:
         else:
             endpoints = [*LOGIN_ENDPOINTS, QBITTORRENT_LOGIN]
         creds = {"username": self.username, "password": self.password}
-        cookie_first = self.auth_type == "cookie"
+        forms_first = self.auth_type == "cookie"  # form-login services
         refused = None
         for endpoint in endpoints:
             url = self.url_for(endpoint)
             # qBittorrent reads only forms and bans an IP after a few failed logins: the form goes first there
-            form_first = cookie_first or endpoint == QBITTORRENT_LOGIN
+            form_first = forms_first or endpoint == QBITTORRENT_LOGIN
             for variant in (("form", "json") if form_first else ("json", "form")):
                 self._session.cookies.clear()
                 body = {"json": creds} if variant == "json" else {"data": creds}
