@@ -47,11 +47,12 @@ def redact_url(url: str) -> str:
     """The URL without userinfo or query string (which may carry keys), for messages and logs."""
     try:
         parts = urlsplit(url)
-    except ValueError:
+        port = parts.port
+    except ValueError:  # a bad IPv6 literal, or a port out of range
         return "<invalid url>"
     netloc = parts.hostname or ""
-    if parts.port:
-        netloc = f"{netloc}:{parts.port}"
+    if port:
+        netloc = f"{netloc}:{port}"
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 
 from . import services
+from .api.serializers import is_http_url
 from .models import Service
 
 MASK = "****"
@@ -26,6 +27,18 @@ class ServiceAdminForm(forms.ModelForm):
     def _clean_secret(self, name):
         value = self.cleaned_data.get(name, "")
         return getattr(self.instance, name) if value == MASK else value
+
+    def _clean_url(self, name):
+        value = (self.cleaned_data.get(name) or "").strip()
+        if value and not is_http_url(value):
+            raise forms.ValidationError("Must be an http:// or https:// URL.")
+        return value
+
+    def clean_url(self):
+        return self._clean_url("url")
+
+    def clean_api_url(self):
+        return self._clean_url("api_url")
 
     def clean_api_password(self):
         return self._clean_secret("api_password")

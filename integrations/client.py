@@ -179,8 +179,12 @@ class GenericAPIClient:
                  retries: int | None = None):
         if not base_url:
             raise APIError("No API URL is configured for this service", permanent=True)
-        parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        try:
+            parts = urlsplit(base_url)
+            parts.port  # noqa: B018 - raises ValueError when out of range
+        except ValueError:
+            parts = None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
             raise APIError(f"Not an http(s) URL: {http.redact_url(base_url)}", permanent=True)
         if auth_type is not None and auth_type not in AUTH_TYPES:
             raise ValueError(f"auth_type must be one of {', '.join(AUTH_TYPES)} or None")
@@ -390,8 +394,12 @@ class GenericAPIClient:
             if response.status_code not in REDIRECT_STATUSES or "Location" not in response.headers:
                 return response
             target = urljoin(response.url, response.headers["Location"])
-            t = urlsplit(target)
-            if (t.scheme, t.hostname, t.port) != self._origin and not self._upgrade(t):
+            try:
+                t = urlsplit(target)
+                where = (t.scheme, t.hostname, t.port)
+            except ValueError:  # a Location that is not a URL: not followed
+                return response
+            if where != self._origin and not self._upgrade(t):
                 return response  # not followed: the caller sees the 3xx
             response.close()
             url, prm = target, None

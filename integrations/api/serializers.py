@@ -1,4 +1,6 @@
 """Input and output serializers of the services API. Credentials are write-only: never in an answer."""
+from urllib.parse import urlsplit
+
 from rest_framework import serializers
 
 from integrations.models import AUTH_TYPE_CHOICES, Service
@@ -28,6 +30,16 @@ class ServiceOutputSerializer(serializers.ModelSerializer):
         return bool(obj.api_password)
 
 
+def is_http_url(value: str) -> bool:
+    """http(s), a host, and a port that is one (urlsplit raises for a bad IPv6 literal or port)."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError when out of range
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
 class ServiceInputSerializer(serializers.ModelSerializer):
     """Create (manual services) and update. api_password and api_key are write-only; an empty string clears."""
 
@@ -44,7 +56,7 @@ class ServiceInputSerializer(serializers.ModelSerializer):
     def validate(self, attrs):
         for field in ("url", "api_url"):
             value = attrs.get(field)
-            if value and not value.startswith(("http://", "https://")):
+            if value and not is_http_url(value):
                 raise serializers.ValidationError({field: "Must be an http:// or https:// URL."})
         for field in ("api_auth_endpoint",):
             value = attrs.get(field)

@@ -454,3 +454,11 @@ def test_a_refused_qbittorrent_login_is_one_attempt(fake_server):
             GenericAPIClient(srv.url, username=USER, password="wrong-pass-123", auth_type=auth_type).get(
                 "/api/v2/torrents/info")
         assert len(srv.calls_to("/api/v2/auth/login")) == 1, auth_type
+
+
+def test_a_location_that_is_not_a_url_is_not_followed(fake_server):
+    srv = fake_server()
+    srv.route("GET", "/go")(lambda call: (302, "", {"Location": "http://127.0.0.1:99999/x"}))
+    assert GenericAPIClient(srv.url).get("/go", raw=True).status_code == 302
+    with pytest.raises(APIError, match="Not an http"):
+        GenericAPIClient("http://host:99999")

@@ -164,3 +164,26 @@ def test_test_connection_proves_the_key_where_the_health_path_is_public(admin_cl
     service.save()
     body = admin_client_jwt.post(f"/api/services/{service.pk}/test/").json()
     assert body["success"] is False and body["status"] == 401
+
+
+@pytest.mark.parametrize("url", ["http://[x", "http://", "http://host:99999", "https://:80/x"])
+def test_malformed_urls_are_refused_and_a_stored_one_is_no_500(admin_client_jwt, url):
+    response = admin_client_jwt.post("/api/services/", {"name": "bad", "api_url": url}, format="json")
+    assert response.status_code == 400 and response.json()["success"] is False
+    service = Service.objects.create(name="bad-row", api_url=url)  # e.g. saved through the admin
+    detected = admin_client_jwt.post(f"/api/services/{service.pk}/detect/")
+    assert detected.status_code == 200 and detected.json()["detected"] is False
+    tested = admin_client_jwt.post(f"/api/services/{service.pk}/test/")
+    assert tested.status_code == 200 and tested.json()["success"] is False
+    proxied = admin_client_jwt.get(f"/api/services/{service.pk}/proxy/?path=/api")
+    assert proxied.status_code == 400 and proxied.json()["success"] is False
+
+
+def test_the_admin_refuses_a_malformed_url(client, admin_user):
+    client.force_login(admin_user)
+    response = client.post("/admin/integrations/service/add/", {
+        "name": "bad", "slug": "bad", "api_url": "http://host:99999", "source": "manual", "entry_points": "[]",
+        "labels": "{}", "api_evidence": "{}", "enabled": "on", "verify_ssl": "on"})
+    assert response.status_code == 200  # the form again, with the error
+    assert "Must be an http:// or https:// URL." in response.content.decode()
+    assert not Service.objects.filter(name="bad").exists()
