@@ -242,10 +242,14 @@ def _drop_generation(source_id: int, generation: int, channel_ids=()) -> None:
             Programme.objects.filter(channel_id__in=ids[i:i + 500])._raw_delete(Programme.objects.db)
 
 
-def _drop_stale_generations(source: EPGSource) -> None:
-    """Remove generations other than the served one (left by a swap, or by a worker that died mid-import)."""
-    stale = (EPGChannel.objects.filter(source_id=source.pk).exclude(generation=source.generation)
-             .values_list("generation", flat=True).distinct())
+def _drop_stale_generations(source: EPGSource, *, older_only: bool = False) -> None:
+    """Remove generations other than the served one (left by a swap, or by a worker that died mid-import).
+    ``older_only``: only those before the served one; newer ones may be a running import's staging (an import
+    drops all of them itself when it starts, under its claim)."""
+    stale = EPGChannel.objects.filter(source_id=source.pk).exclude(generation=source.generation)
+    if older_only:
+        stale = stale.filter(generation__lt=source.generation)
+    stale = stale.values_list("generation", flat=True).distinct()
     for generation in list(stale):
         _drop_generation(source.pk, generation)
 
@@ -537,7 +541,7 @@ def after_import(source_id: int) -> None:
     output. Kept out of the import itself so that the new guide is served, and reported, as soon as it is in."""
     source = EPGSource.objects.filter(pk=source_id).first()
     if source is not None:
-        _drop_stale_generations(source)
+        _drop_stale_generations(source, older_only=True)
     regenerate_output(source_id)
 
 

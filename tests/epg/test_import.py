@@ -265,3 +265,19 @@ def test_a_source_deleted_during_its_import_leaves_no_rows_behind(file_source, s
     assert EPGChannel.objects.exclude(source=keep).count() == 0
     assert Programme.objects.count() == kept
     assert not [r for r in caplog.records if r.exc_info], "a deleted source is not a crash"
+
+
+def test_the_clean_up_after_an_import_leaves_a_newer_import_s_staged_rows_alone(file_source):
+    """after_import (queued at the swap) may run late, behind other tasks, while the next import of the same
+    source is already staging its rows: it drops only the generations older than the one served."""
+    source = import_now(file_source("iptv-org-base.guide.xml"))
+    source = import_now(source)  # generation 2 served; generation 1 waits for after_import
+    assert source.generation == 2
+    assert EPGChannel.objects.filter(source=source, generation=1).exists()
+    staging = EPGChannel.objects.create(source=source, generation=3, tvg_id="staged.example")  # the next import
+    Programme.objects.create(channel=staging, start=datetime(2030, 1, 1, tzinfo=UTC),
+                             stop=datetime(2030, 1, 1, 1, tzinfo=UTC), title="Staged")
+    services.after_import(source.pk)
+    assert not EPGChannel.objects.filter(source=source, generation=1).exists()
+    assert EPGChannel.objects.filter(source=source, generation=2).count() == 4
+    assert Programme.objects.filter(channel=staging).count() == 1
