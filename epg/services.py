@@ -30,6 +30,7 @@ from .models import EPGChannel, EPGSource, Programme
 logger = logging.getLogger("epg.import")
 
 OUTPUT_FILENAME = "epg.xml"
+DOWNLOAD_CHECK_BYTES = 4 << 20  # a download reports its progress (and sees a deleted source) this often
 EVENTS_CHANNEL = "epg"
 Status = EPGSource.Status
 
@@ -150,7 +151,7 @@ def run_import(source_id: int, token: str, *, may_retry: bool = False) -> str | 
         _drop_stale_generations(source)
         if source.source_type == EPGSource.SourceType.URL:
             progress(Status.FETCHING, 0, f"Downloading {http.redact_url(source.url)}", force=True)
-            tmp_path = _download(source)
+            tmp_path = _download(source, progress)
             path = tmp_path
         else:
             path = source.local_path()
@@ -210,15 +211,34 @@ def run_import(source_id: int, token: str, *, may_retry: bool = False) -> str | 
     return final_status
 
 
-def _download(source: EPGSource) -> str:
+class _DownloadFile:
+    """The download's file: every DOWNLOAD_CHECK_BYTES, the byte count goes to the row as progress (which
+    raises ImportAborted once the source is deleted, so a deleted source's guide is not fetched to the end)."""
+
+    def __init__(self, fh, progress, where: str):
+        self.fh, self.progress, self.where = fh, progress, where
+        self.size = 0
+        self.next_check = DOWNLOAD_CHECK_BYTES
+
+    def write(self, data) -> int:
+        n = self.fh.write(data)
+        self.size += len(data)
+        if self.progress is not None and self.size >= self.next_check:
+            self.next_check = self.size + DOWNLOAD_CHECK_BYTES
+            self.progress(Status.FETCHING, 0, f"Downloading {self.where}: {self.size / (1 << 20):.1f} MB",
+                          force=True)
+        return n
+
+
+def _download(source: EPGSource, progress=None) -> str:
     tmp_dir = Path(settings.DATA_DIR) / "tmp"
     tmp_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp_path = tempfile.mkstemp(prefix=f"epg-{source.pk}-", suffix=".download", dir=tmp_dir)
     try:
         with os.fdopen(fd, "wb") as fh:
             timeout = (settings.HTTP_CONNECT_TIMEOUT, max(settings.HTTP_READ_TIMEOUT, 60.0))
-            http.download(source.url, fh, max_bytes=_max_download_bytes(), timeout=timeout,
-                          headers={"Accept-Encoding": "identity"})
+            http.download(source.url, _DownloadFile(fh, progress, http.redact_url(source.url)),
+                          max_bytes=_max_download_bytes(), timeout=timeout, headers={"Accept-Encoding": "identity"})
     except BaseException:
         os.unlink(tmp_path)
         raise

@@ -281,3 +281,29 @@ def test_the_clean_up_after_an_import_leaves_a_newer_import_s_staged_rows_alone(
     assert not EPGChannel.objects.filter(source=source, generation=1).exists()
     assert EPGChannel.objects.filter(source=source, generation=2).count() == 4
     assert Programme.objects.filter(channel=staging).count() == 1
+
+
+def test_a_download_shows_its_progress_and_stops_when_the_source_is_deleted(fake_server, monkeypatch):
+    srv = fake_server()
+    body = b"<tv>" + b"".join(b'<channel id="c%d"><display-name>C</display-name></channel>' % i
+                              for i in range(60000)) + b"</tv>"  # about 3.5 MB: several chunks
+    srv.route("GET", "/guide.xml")(lambda call: (200, body, {"Content-Type": "application/xml"}))
+    source = EPGSource.objects.create(name="u", url=f"{srv.url}/guide.xml", refresh_interval=0)
+    monkeypatch.setattr(services, "DOWNLOAD_CHECK_BYTES", 1)
+    seen = []
+    original = services._Progress.__call__
+
+    def progress(self, status, percent, message, force=False):
+        seen.append(message)
+        if " MB" in message and EPGSource.objects.filter(pk=source.pk).exists():
+            EPGSource.objects.get(pk=source.pk).delete()  # deleted while its guide downloads
+        return original(self, status, percent, message, force)
+
+    monkeypatch.setattr(services._Progress, "__call__", progress)
+    token = "downloading"
+    assert services.jobs.claim(EPGSource, source.pk, running=EPGSource.RUNNING, to="fetching", run_token=token)
+    assert services.run_import(source.pk, token) == "error"
+    downloading = [m for m in seen if " MB" in m]
+    assert downloading and downloading[0].startswith(f"Downloading {srv.url}/guide.xml: ")
+    assert "Parsing the guide." not in seen  # it stopped in the download, not after it
+    assert EPGChannel.objects.count() == 0
