@@ -87,6 +87,8 @@ def request(sess: requests.Session, method: str, url: str, *, timeout=None, **kw
     """Send one request; transport failures become HTTPError. The response is returned whatever its status."""
     timeout = timeout or default_timeout()
     where = f"{method.upper()} {redact_url(url)}"
+    # per request: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session's verify=False
+    kwargs.setdefault("verify", sess.verify)
     try:
         return sess.request(method, url, timeout=timeout, **kwargs)
     except requests.exceptions.SSLError as exc:

@@ -132,7 +132,7 @@ def forward(service, method: str, path: str, *, params: list[tuple[str, str]], b
             raise ProxyError("Upstream timed out", 504) from None
         if exc.status and 400 <= exc.status < 500:  # the service refused the stored credentials
             raise ProxyError(client._scrub(str(exc)), exc.status) from None
-        raise ProxyError(f"Upstream unreachable: {client._scrub(str(exc))}", 502) from None
+        raise ProxyError(f"Upstream unreachable: {client._scrub(str(exc))}{tls_hint(service, exc)}", 502) from None
     with response:
         status = response.status_code
         if status == 304:  # the caller's If-None-Match / If-Modified-Since matched
@@ -153,6 +153,14 @@ def forward(service, method: str, path: str, *, params: list[tuple[str, str]], b
         message = f"Upstream answered HTTP {status}" + (f": {excerpt}" if excerpt else "")
         raise ProxyError(message, status if status < 500 else 502)
     return data
+
+
+def tls_hint(service, exc) -> str:
+    """What to do about a certificate the service's verify SSL refused (self-signed is common in a homelab)."""
+    if "TLS error" in str(exc) and getattr(service, "verify_ssl", True):
+        return ("; the certificate was not accepted: for a self-signed certificate, turn off verify SSL for this "
+                "service")
+    return ""
 
 
 def _as_form(client: GenericAPIClient, headers: dict, body: bytes) -> dict | None:

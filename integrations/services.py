@@ -171,6 +171,8 @@ def test_connection(service: Service) -> dict:
             result["error"] = f"HTTP {response.status_code}"
         response.close()
     except APIError as exc:
-        result = {"ok": False, "status": exc.status, "path": path, "error": str(exc)}
+        from .proxy import tls_hint
+
+        result = {"ok": False, "status": exc.status, "path": path, "error": str(exc) + tls_hint(service, exc)}
     result["elapsed_ms"] = round((time.monotonic() - started) * 1000)
     return result

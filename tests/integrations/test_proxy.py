@@ -274,3 +274,51 @@ def test_a_browser_session_posts_through_the_proxy(admin_user, service, arr):
     calls = len(arr.calls)
     assert client.post(url, {"name": "x"}, format="json").status_code == 403
     assert len(arr.calls) == calls
+
+
+@pytest.fixture
+def https_upstream(tmp_path):
+    """A fake service over HTTPS with a self-signed certificate (Portainer's default on :9443)."""
+    import datetime
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from tests.fakes import FakeServer
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                         serialization.PrivateFormat.PKCS8,
+                                                         serialization.NoEncryption()))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    srv = FakeServer()
+    srv.httpd.socket = ctx.wrap_socket(srv.httpd.socket, server_side=True)
+    srv.url = srv.url.replace("http://", "https://")
+    srv.route("GET", "/api/system/status")(lambda call: (200, {"Version": "2.19"}))
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+def test_a_self_signed_service_needs_verify_ssl_off_and_says_so(admin_client_jwt, https_upstream):
+    svc = Service.objects.create(name="portainer", api_url=https_upstream.url, api_key="pt-key-0123456789",
+                                 api_auth_type="api_key")
+    refused = admin_client_jwt.get(proxy_url(svc, "/api/system/status"))
+    assert refused.status_code == 502
+    assert "certificate" in refused.json()["error"] and "verify SSL" in refused.json()["error"]
+    assert https_upstream.calls == []
+    svc.verify_ssl = False
+    svc.save()
+    answer = admin_client_jwt.get(proxy_url(svc, "/api/system/status"))
+    assert answer.json() == {"success": True, "data": {"Version": "2.19"}}
