@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import DatabaseError, models
 from django.db.models import F
 from django.utils import timezone
 
@@ -122,7 +122,12 @@ class EPGSource(models.Model):
         the row is then re-read."""
         fields = [f for f in self.SETTINGS if f in set(fields)]
         if fields:
-            self.save(update_fields=fields)
+            try:
+                self.save(update_fields=fields)
+            except DatabaseError:
+                if type(self).objects.filter(pk=self.pk).exists():
+                    raise
+                raise type(self).DoesNotExist(f"EPG source {self.pk} was deleted meanwhile.") from None
         if "is_active" in fields:
             rows = type(self).objects.filter(pk=self.pk).exclude(status__in=self.RUNNING)
             if self.is_active:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
@@ -123,6 +124,9 @@ def exception_handler(exc, context):
 
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(*(exc.args or ()))
+    elif isinstance(exc, ObjectDoesNotExist):
+        # a row that is gone (or was deleted while the request ran) is a 404, not a 500
+        exc = exceptions.NotFound()
     elif isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
     elif isinstance(exc, DjangoPermissionDenied):

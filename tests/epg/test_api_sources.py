@@ -242,3 +242,18 @@ def test_an_uploaded_guide_is_removed_when_replaced_or_when_its_source_is_delete
     with django_capture_on_commit_callbacks(execute=True):
         assert admin_client_jwt.delete(f"/api/epg/sources/{source.pk}/").status_code == 204
     assert not second.exists()
+
+
+def test_editing_a_source_deleted_meanwhile_is_404(admin_client_jwt, db, monkeypatch):
+    source = EPGSource.objects.create(name="Gone", url="http://guide.example/epg.xml", refresh_interval=0)
+    original = EPGSource.save_settings
+
+    def deleted_first(self, fields):
+        EPGSource.objects.filter(pk=self.pk).delete()
+        return original(self, fields)
+
+    monkeypatch.setattr(EPGSource, "save_settings", deleted_first)
+    r = admin_client_jwt.patch(f"/api/epg/sources/{source.pk}/", {"priority": 3}, format="json")
+    assert r.status_code == 404
+    assert r.json() == {"detail": "Not found."}
+    assert not EPGSource.objects.filter(pk=source.pk).exists()

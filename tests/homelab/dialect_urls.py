@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from channels.api.views import IPTVAPIView
 from epg.api.views import EPGAPIView
 from homelab.api.views import HomelabAPIView
+from homelab.models import APIKey
 from integrations.api.views import ServicesAPIView
 from invites.api.views import InvitesAPIView
 from previews.api.views import PreviewsAPIView
@@ -46,7 +47,16 @@ def raising_views(base):
         def post(self, request):
             return Response({"size": len(request.body)})
 
-    return [path("bad", Bad.as_view()), path("boom", Boom.as_view()), path("raw", Raw.as_view())]
+    class Gone(base):
+        """A row deleted while the request ran."""
+
+        permission_classes = [AllowAny]
+
+        def get(self, request):
+            raise APIKey.DoesNotExist("APIKey matching query does not exist.")
+
+    return [path("bad", Bad.as_view()), path("boom", Boom.as_view()), path("raw", Raw.as_view()),
+            path("gone", Gone.as_view())]
 
 
 urlpatterns = [path(f"__dialect__/{name}/", include(raising_views(base))) for name, base in BASES.items()]

@@ -115,3 +115,10 @@ def test_a_body_over_the_upload_limit_is_413_not_500(api_client, settings, name,
     response = api_client.post(f"/__dialect__/{name}/raw", "x" * 5000, content_type="text/plain")
     assert response.status_code == 413
     assert response.json() == body
+
+
+@pytest.mark.parametrize("name", DIALECTS)
+def test_a_row_gone_mid_request_is_404_in_the_dialect(api_client, name):
+    response = api_client.get(f"/__dialect__/{name}/gone")
+    assert response.status_code == 404
+    assert response.json() == DIALECTS[name][3]
