@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, models
+from django.db import DatabaseError, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -123,7 +123,8 @@ class EPGSource(models.Model):
         fields = [f for f in self.SETTINGS if f in set(fields)]
         if fields:
             try:
-                self.save(update_fields=fields)
+                with transaction.atomic():  # a savepoint: the transaction stays usable if no row was updated
+                    self.save(update_fields=fields)
             except DatabaseError:
                 if type(self).objects.filter(pk=self.pk).exists():
                     raise
