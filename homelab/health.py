@@ -8,38 +8,38 @@ logger = logging.getLogger("homelab.health")
 WORKER_PING_TIMEOUT = 2.0
 
 
-def check_database() -> str:
+def _probe(name: str, check) -> str:
+    """Run check(); "ok", or "down: <exception type>" with the failure logged."""
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
+        check()
         return "ok"
     except Exception as exc:
-        logger.warning("Health: database down: %s", exc)
+        logger.warning("Health: %s down: %s", name, exc)
         return f"down: {type(exc).__name__}"
+
+
+def _select_one():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
+
+def check_database() -> str:
+    return _probe("database", _select_one)
 
 
 def check_redis() -> str:
-    try:
-        client = cache._cache.get_client(write=True)
-        client.ping()
-        return "ok"
-    except Exception as exc:
-        logger.warning("Health: redis down: %s", exc)
-        return f"down: {type(exc).__name__}"
+    return _probe("redis", lambda: cache._cache.get_client(write=True).ping())
 
 
 def check_worker() -> str:
     from homelab.celery import app
 
-    try:
-        replies = app.control.ping(timeout=WORKER_PING_TIMEOUT, limit=1)
-    except Exception as exc:
-        logger.warning("Health: worker ping failed: %s", exc)
-        return f"down: {type(exc).__name__}"
-    if not replies:
+    replies = []
+    status = _probe("worker", lambda: replies.extend(app.control.ping(timeout=WORKER_PING_TIMEOUT, limit=1)))
+    if status == "ok" and not replies:
         return "down: no worker answered within 2 s"
-    return "ok"
+    return status
 
 
 def check_all() -> dict:
