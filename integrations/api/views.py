@@ -78,7 +78,7 @@ PROXY_PARAMS = [OpenApiParameter("path", str, required=True,
                                  description="Absolute path on the service, e.g. /api/v3/system/status. "
                                              "Other query parameters are forwarded.")]
 PROXY_RESPONSES = {200: ServiceProxyOutputSerializer, 304: None, 400: ServiceErrorSerializer, 401: ServiceErrorSerializer, 404: ServiceErrorSerializer,
-                   502: ServiceErrorSerializer, 504: ServiceErrorSerializer}
+                   409: ServiceErrorSerializer, 502: ServiceErrorSerializer, 504: ServiceErrorSerializer}
 
 
 class ServiceProxyView(ServicesAPIView):
@@ -95,6 +95,9 @@ class ServiceProxyView(ServicesAPIView):
         service = selectors.service_for_proxy(pk)
         if service is None:
             raise exceptions.NotFound()
+        if not service.enabled:
+            # the operator switched it off: nothing is sent, with or without its stored credentials
+            raise UpstreamError(f"Service '{service.name}' is disabled", status.HTTP_409_CONFLICT)
         if len(request.query_params.getlist("path")) > 1:
             raise UpstreamError("path must be given once", status.HTTP_400_BAD_REQUEST)
         params = [(k, v) for k, values in request.query_params.lists() if k != "path" for v in values]

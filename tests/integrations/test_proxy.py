@@ -130,6 +130,15 @@ def test_only_authenticated_users(api_client, service, arr):
     assert arr.calls == []
 
 
+def test_a_disabled_service_is_refused_with_nothing_sent(admin_client_jwt, service, arr):
+    Service.objects.filter(pk=service.pk).update(enabled=False)
+    sent = len(arr.calls)
+    response = admin_client_jwt.get(proxy_url(service, "/api/v3/system/status"))
+    assert response.status_code == 409
+    assert response.json() == {"success": False, "error": "Service 'sonarr' is disabled"}
+    assert len(arr.calls) == sent
+
+
 def test_unknown_service_is_404(admin_client_jwt):
     response = admin_client_jwt.get("/api/services/999/proxy/?path=/api")
     assert response.status_code == 404 and response.json()["success"] is False
