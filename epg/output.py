@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 
 from django.http import FileResponse, HttpResponseNotAllowed
 from django.utils.http import http_date
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import condition
 
 from . import services
@@ -51,6 +52,7 @@ def _serve(request):
     return response
 
 
+@csrf_exempt  # read-only: a POST is a 405 here, not a CSRF 403
 def epg_xml(request):
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])

@@ -131,3 +131,11 @@ def test_a_regeneration_that_read_the_guide_earlier_does_not_overwrite_a_newer_o
     written = services.output_path().read_bytes()
     ids = {i.tvg_id for i in parse_output(written) if isinstance(i, parsers.Channel)}
     assert "EPG123.10108.schedulesdirect.org" in ids, ids  # the second import is served
+
+
+def test_writes_are_405_not_csrf_403(db):
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post("/output/epg.xml")
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"
