@@ -202,7 +202,30 @@ def routes(routers: list[dict], services: list[dict], entrypoints: list[dict],
             api_url=api_url, hosts=parsed.hosts, wildcards=parsed.wildcards, regexps=parsed.regexps,
             path_prefix=parsed.path_prefix, tls=scheme == "https",
         ))
-    return out
+    return _merge_scheme_twins(out)
+
+
+def _merge_scheme_twins(routes: list[Route]) -> list[Route]:
+    """One route per app where Traefik has an http and an https router for the same service, hosts and path
+    (the usual ``web`` router redirecting to ``websecure``): the TLS router is kept (its URL is the one people
+    browse to), named after the shorter router name, with both routers' entry points. Without this, credentials
+    set on one Service would be missing on its twin."""
+    groups: dict[tuple, list[Route]] = {}
+    for route in routes:
+        if not route.hosts:
+            continue
+        groups.setdefault((route.service, tuple(route.hosts), route.path_prefix), []).append(route)
+    dropped = set()
+    for twins in groups.values():
+        if len(twins) < 2 or len({t.tls for t in twins}) < 2:
+            continue  # nothing to merge, or several routers of one scheme (kept apart: they differ elsewhere)
+        keep = next(t for t in twins if t.tls)
+        keep.name = min((t.name for t in twins), key=lambda n: (len(n), n))
+        for twin in twins:
+            keep.entry_points += [ep for ep in twin.entry_points if ep not in keep.entry_points]
+            if twin is not keep:
+                dropped.add(id(twin))
+    return [r for r in routes if id(r) not in dropped]
 
 
 def client(url: str, username: str = "", password: str = "", verify: bool = True) -> GenericAPIClient:

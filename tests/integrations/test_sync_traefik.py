@@ -267,3 +267,24 @@ def test_weighted_mirroring_and_hrw_services_lead_to_their_first_server(fake_tra
     loop = [{"name": "a@file", "weighted": {"services": [{"name": "b"}]}},
             {"name": "b@file", "failover": {"service": "a", "fallback": "c"}}]
     assert traefik.first_server_url(loop[0], {s["name"]: s for s in loop}) == ""
+
+
+def test_an_http_router_and_its_https_twin_are_one_service():
+    routers = [
+        {"name": "sonarr@docker", "provider": "docker", "service": "sonarr", "rule": "Host(`sonarr.lan`)",
+         "entryPoints": ["web"], "middlewares": ["redirect-to-https@docker"]},
+        {"name": "sonarr-secure@docker", "provider": "docker", "service": "sonarr", "rule": "Host(`sonarr.lan`)",
+         "entryPoints": ["websecure"], "tls": {}},
+        {"name": "radarr@docker", "provider": "docker", "service": "radarr", "rule": "Host(`radarr.lan`)",
+         "entryPoints": ["web"]},
+    ]
+    services = [{"name": "sonarr@docker", "loadBalancer": {"servers": [{"url": "http://172.18.0.5:8989"}]}},
+                {"name": "radarr@docker", "loadBalancer": {"servers": [{"url": "http://172.18.0.6:7878"}]}}]
+    entrypoints = [{"name": "web", "address": ":80"}, {"name": "websecure", "address": ":443"}]
+    routes = {r.name: r for r in traefik.routes(routers, services, entrypoints)}
+    assert set(routes) == {"sonarr", "radarr"}
+    sonarr = routes["sonarr"]
+    assert sonarr.router == "sonarr-secure@docker"
+    assert sonarr.url == "https://sonarr.lan" and sonarr.api_url == "http://172.18.0.5:8989"
+    assert sonarr.entry_points == ["websecure", "web"]
+    assert routes["radarr"].url == "http://radarr.lan"
