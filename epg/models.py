@@ -17,6 +17,8 @@ from django.db import DatabaseError, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from homelab.validators import http_url_problem
+
 
 def validate_guide_url(value: str) -> None:
     """An http(s) URL with a host and a valid port. Unlike Django's URLValidator, any host name is accepted,
@@ -24,16 +26,12 @@ def validate_guide_url(value: str) -> None:
     if not value:
         return
     invalid = ValidationError("Enter a valid URL.", code="invalid")
-    try:
-        parts = urlsplit(value)
-        port = parts.port  # ValueError when not a number or out of 0..65535
-    except ValueError:
-        raise invalid from None
-    if parts.scheme.lower() not in ("http", "https"):
+    problem = http_url_problem(value)
+    if problem == "scheme":
         raise ValidationError("Only http and https URLs are supported.", code="invalid")
-    host = parts.hostname or ""
-    if not host or port == 0 or any(c.isspace() or ord(c) < 32 for c in value):
+    if problem or any(c.isspace() or ord(c) < 32 for c in value):
         raise invalid
+    host = urlsplit(value).hostname
     if ":" in host:  # an IPv6 literal
         try:
             ipaddress.IPv6Address(host)

@@ -15,25 +15,26 @@ from django.utils import timezone
 
 from homelab import events
 from homelab.fields import EncryptedTextField
+from homelab.validators import http_url_problem
 
 DEFAULT_OUTPUT_FILENAME = "epg.xml"
 EVENTS_CHANNEL = "epg"  # the epg app's channel; push outcomes are "dispatcharr_push" events
 
 
+REMOTE_URL_MESSAGES = {
+    "port": "Enter a valid URL with a port between 1 and 65535.",
+    "scheme": "The URL must start with http:// or https://.",
+    "host": "The URL must name a host.",
+}
+
+
 def validate_remote_url(value: str) -> None:
     """http(s) with a host and, when given, a port in 1..65535 (Teamarr: "URL format validation (http/https,
     valid port)")."""
-    try:
-        parts = urlsplit(value)
-        port = parts.port  # raises ValueError on a port out of range or not a number
-    except ValueError:
-        raise ValidationError("Enter a valid URL with a port between 1 and 65535.", code="invalid")
-    if parts.scheme not in ("http", "https"):
-        raise ValidationError("The URL must start with http:// or https://.", code="invalid")
-    if not parts.hostname:
-        raise ValidationError("The URL must name a host.", code="invalid")
-    if port == 0:
-        raise ValidationError("Enter a valid URL with a port between 1 and 65535.", code="invalid")
+    problem = http_url_problem(value)
+    if problem:
+        raise ValidationError(REMOTE_URL_MESSAGES[problem], code="invalid")
+    parts = urlsplit(value)
     if parts.username or parts.password:
         raise ValidationError("Put the credentials in username and password, not in the URL.", code="invalid")
 

@@ -1,8 +1,8 @@
 """Input and output serializers of the services API. Credentials are write-only: never in an answer."""
-from urllib.parse import urlsplit
 
 from rest_framework import serializers
 
+from homelab.validators import http_url_problem
 from integrations.models import AUTH_TYPE_CHOICES, Service
 
 OUTPUT_FIELDS = [
@@ -31,13 +31,8 @@ class ServiceOutputSerializer(serializers.ModelSerializer):
 
 
 def is_http_url(value: str) -> bool:
-    """http(s), a host, and a port that is one (urlsplit raises for a bad IPv6 literal or port)."""
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 - raises ValueError when out of range
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
+    """http(s), a host, and a port in 1..65535."""
+    return http_url_problem(value) is None
 
 
 class ServiceInputSerializer(serializers.ModelSerializer):
