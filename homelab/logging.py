@@ -22,16 +22,21 @@ _PATTERNS = [
 ]
 
 
+_known_sorted: tuple[str, ...] = ()  # _known, longest first (a secret may contain a shorter one); rebuilt on change
+
+
 def register_secret(value: str) -> None:
-    if value and len(value) >= _MIN_SECRET_LEN:
+    global _known_sorted
+    if value and len(value) >= _MIN_SECRET_LEN and value not in _known:
         with _known_lock:
             if len(_known) >= _MAX_KNOWN:
                 _known.clear()
             _known.add(value)
+            _known_sorted = tuple(sorted(_known, key=len, reverse=True))
 
 
 def mask(text: str) -> str:
-    for secret in sorted(_known, key=len, reverse=True):
+    for secret in _known_sorted:
         if secret in text:
             text = text.replace(secret, MASK)
     for pattern in _PATTERNS:
