@@ -15,7 +15,6 @@ does anything; proxy - direct - that is the proxy's own share.
 from __future__ import annotations
 
 import argparse
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,12 +38,6 @@ def timed(session, url: str, n: int, headers) -> list[float]:
     return out
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=500)
@@ -57,6 +50,7 @@ def main() -> None:
     from homelab.models import APIKey
     from integrations.models import Service
     from tests.fakes import FakeServer
+    from tests.live import free_port
 
     call_command("migrate", verbosity=0)
     user = get_user_model().objects.create_superuser("bench", "bench@example.com", "bench-pass-123")
