@@ -39,6 +39,12 @@ class HTTPError(Exception):
         return self.message
 
 
+def is_temporary(status: int | None) -> bool:
+    """The one rule for "is this failure worth retrying": no answer at all (refused, reset, timed out:
+    ``status`` None), a 5xx or a 429. Everything else (4xx, malformed answers, size caps) is permanent."""
+    return status is None or status >= 500 or status == 429
+
+
 class TooLarge(HTTPError):
     pass
 
@@ -116,7 +122,7 @@ def raise_for_status(response: requests.Response) -> requests.Response:
             body = response.text[:BODY_EXCERPT]
         except Exception:
             pass
-        permanent = response.status_code < 500 and response.status_code != 429
+        permanent = not is_temporary(response.status_code)
         raise HTTPError(
             f"{response.request.method} {redact_url(response.url)}: HTTP {response.status_code}",
             status=response.status_code,

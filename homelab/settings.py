@@ -129,6 +129,12 @@ CACHES = {
 
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=3 * 3600)
 CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=2)
+# The job kit (homelab/jobs.py): retries of temporary failures and heartbeats of running jobs
+JOB_MAX_RETRIES = env.int("JOB_MAX_RETRIES", default=5)
+JOB_RETRY_BACKOFF = env.float("JOB_RETRY_BACKOFF", default=10.0)
+JOB_RETRY_MAX_DELAY = env.float("JOB_RETRY_MAX_DELAY", default=600.0)
+JOB_HEARTBEAT_INTERVAL = env.float("JOB_HEARTBEAT_INTERVAL", default=5.0)
+JOB_HEARTBEAT_STALE = env.float("JOB_HEARTBEAT_STALE", default=90.0)
 # A task left unacknowledged longer than this is handed to another worker: keep it above the longest
 # hard time limit so that a long import is never run twice.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 3600}

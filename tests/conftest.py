@@ -191,3 +191,12 @@ def fixture_path():
         return FIXTURES.joinpath(*parts)
 
     return get
+
+
+@pytest.fixture
+def clock():
+    """homelab.clock, moved back to real time after the test: ``clock.travel(3600)``."""
+    from homelab import clock as project_clock
+
+    yield project_clock
+    project_clock.reset()
