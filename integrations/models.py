@@ -78,6 +78,7 @@ class Service(models.Model):
 
     class Meta:
         ordering = ["name"]
+        permissions = [("use_service_api", "Can write through the service proxy and run test / detect")]
 
     def __str__(self):
         return self.name
