@@ -184,6 +184,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # ids in URLs (<int64:pk>, homelab/converters.py): integers a database column can hold
+    "PATH_CONVERTER_OVERRIDES": {"int64": {"type": "integer", "format": "int64", "minimum": 0,
+                                           "maximum": 2**63 - 1}},
 }
 
 # --- Encryption -------------------------------------------------------------------------------
