@@ -41,7 +41,7 @@ import threading
 import time
 import uuid
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
 from django.core.cache import cache
@@ -207,6 +207,7 @@ class GenericAPIClient:
                 register_secret(secret)
         self._secrets = {s for s in (self.password, self.api_key, basic) if s}
         self._origin = (parts.scheme, parts.hostname, parts.port)
+        self._base_path = unquote(urlsplit(self.base_url).path).rstrip("/")
         self._session = http.session(verify=verify, retries=retries)
         self._local_entry: dict | None = None   # last entry seen, to skip a cache read per request
         self._local_lock = threading.Lock()
@@ -317,7 +318,8 @@ class GenericAPIClient:
             raise self._status_error(response)
         if response.status_code in REDIRECT_STATUSES:
             response.close()
-            raise APIError(f"{method} {http.redact_url(url)}: redirected (HTTP {response.status_code}) to another host; "
+            raise APIError(f"{method} {http.redact_url(url)}: redirected (HTTP {response.status_code}) outside the "
+                           "service's API URL; "
                            "not followed", status=response.status_code, permanent=True)
         return self.parse(response)
 
@@ -399,13 +401,31 @@ class GenericAPIClient:
                 where = (t.scheme, t.hostname, t.port)
             except ValueError:  # a Location that is not a URL: not followed
                 return response
-            if where != self._origin and not self._upgrade(t):
+            if (where != self._origin and not self._upgrade(t)) or not self._inside_base_path(t.path):
                 return response  # not followed: the caller sees the 3xx
             response.close()
             url, prm = target, None
             if response.status_code == 303 or (response.status_code in (301, 302) and method == "POST"):
                 method, kwargs = "GET", {}
         return response
+
+    def _inside_base_path(self, path: str) -> bool:
+        """Whether a redirect's path stays under the API URL's path (``/sonarr`` -> ``/sonarr/...``, not
+        ``/other`` nor ``/sonarrx``): another application on the same host must not get this service's key.
+        Checked after percent-decoding, and a dot segment is refused outright (the server would resolve it)."""
+        for _ in range(4):
+            segments = path.split("/")
+            if "." in segments or ".." in segments or "\\" in path:
+                return False
+            decoded = unquote(path)
+            if decoded == path:
+                break
+            path = decoded
+        else:
+            return False
+        if not self._base_path:
+            return True
+        return path == self._base_path or path.startswith(self._base_path + "/")
 
     def _upgrade(self, target) -> bool:
         """http://host[:80] -> https://host[:443]: the same service behind a redirect-to-https, followed."""
