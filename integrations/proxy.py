@@ -167,7 +167,7 @@ def tls_hint(service, exc) -> str:
 def _as_form(client: GenericAPIClient, headers: dict, body: bytes) -> dict | None:
     """A flat JSON object sent to a cookie-mode service, as the form GenericAPIClient sends such services
     (``client.post(..., data={...})``); None to forward the body as it is."""
-    if client.auth_type != "cookie" or not body or "json" not in (headers.get("Content-Type") or "").lower():
+    if not client.mode.form_bodies or not body or "json" not in (headers.get("Content-Type") or "").lower():
         return None
     try:
         value = json.loads(body)

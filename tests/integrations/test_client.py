@@ -136,12 +136,12 @@ def dispatcharr_client(url, **kw):
                             auth_endpoint="/api/accounts/token/", refresh_endpoint="/api/accounts/token/refresh/", **kw)
 
 
-def test_jwt_refreshes_before_expiry(fake_server):
+def test_jwt_refreshes_before_expiry(fake_server, clock):
     srv = fake_server()
-    disp = upstreams.Dispatcharr(srv, lifetime=1.0)
+    disp = upstreams.Dispatcharr(srv, lifetime=600)
     client = dispatcharr_client(srv.url)
     assert client.get("/api/epg/sources/")[0]["name"] == "XMLTV"
-    time.sleep(0.6)  # past the refresh point (half of a 1 s life)
+    clock.travel(570)  # past the refresh point (a minute before expiry), before the expiry
     assert client.get("/api/epg/sources/")[0]["name"] == "XMLTV"
     assert disp.logins == 1
     assert disp.refreshes == 1
@@ -149,13 +149,13 @@ def test_jwt_refreshes_before_expiry(fake_server):
     assert len(srv.calls_to("/api/epg/sources/")) == 2
 
 
-def test_jwt_falls_back_to_login_when_refresh_fails(fake_server):
+def test_jwt_falls_back_to_login_when_refresh_fails(fake_server, clock):
     srv = fake_server()
-    disp = upstreams.Dispatcharr(srv, lifetime=1.0)
+    disp = upstreams.Dispatcharr(srv, lifetime=600)
     client = dispatcharr_client(srv.url)
     client.get("/api/epg/sources/")
     disp.refresh_works = False
-    time.sleep(1.1)
+    clock.travel(601)  # the access token has expired
     assert client.get("/api/epg/sources/")[0]["id"] == 1
     assert disp.logins == 2
 
