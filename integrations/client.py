@@ -40,14 +40,14 @@ from homelab.logging import mask, register_secret
 
 from . import auth
 from .auth import Outgoing
-from .auth.tokens import SESSION_TTL, fresh, jwt_claims, token_entry
+from .auth.tokens import fresh, jwt_claims, token_entry
 from .errors import APIError, AuthError
 
 __all__ = ["APIError", "AUTH_TYPES", "AuthError", "GenericAPIClient", "decode_text", "jwt_claims"]
 
 logger = logging.getLogger("integrations.client")
 
-AUTH_TYPES = auth.names()
+AUTH_TYPES = auth.names()  # the built-in modes (auth.names() also has any registered later)
 LOCK_TIMEOUT = 60                 # a lock holder that died frees the lock after this long
 MAX_REDIRECTS = 5
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
@@ -128,8 +128,8 @@ class GenericAPIClient:
             parts = None
         if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
             raise APIError(f"Not an http(s) URL: {http.redact_url(base_url)}", permanent=True)
-        if auth_type is not None and auth_type not in AUTH_TYPES:
-            raise ValueError(f"auth_type must be one of {', '.join(AUTH_TYPES)} or None")
+        if auth_type is not None and auth_type not in auth.names():
+            raise ValueError(f"auth_type must be one of {', '.join(auth.names())} or None")
         self.base_url = base_url.rstrip("/")
         self.username = username or None
         self.password = password or None
@@ -168,7 +168,7 @@ class GenericAPIClient:
 
         entry = lookup(getattr(service, "service_type", "") or "") or {}
         auth_type = getattr(service, "api_auth_type", "") or entry.get("auth_type") or None
-        if auth_type not in AUTH_TYPES:
+        if auth_type not in auth.names():
             auth_type = None
         if auth_type is not None:
             has_login = bool(getattr(service, "api_username", "") and getattr(service, "api_password", ""))
