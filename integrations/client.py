@@ -384,12 +384,11 @@ class GenericAPIClient:
             if fresh(entry):
                 self._local_entry = entry
                 return entry
-            new = self.mode.refresh(entry) if entry else None
-            if new is None:
-                new = self._login()
-            else:
-                self._write_entry(*new)
-            return new[0] if isinstance(new, tuple) else new
+            refreshed = self.mode.refresh(entry) if entry else None
+            if refreshed is None:
+                return self._login()
+            self._write_entry(*refreshed)
+            return refreshed[0]
 
     def _login(self) -> dict:
         """Log in with the mode; stores and returns the entry. Raises AuthError."""
