@@ -29,18 +29,18 @@ import hashlib
 import json as jsonlib
 import logging
 import threading
-import uuid
 from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
 from django.core.cache import cache
 
-from homelab import clock, crypto, http
+from homelab import crypto, http
 from homelab.logging import mask, register_secret
 
 from . import auth
 from .auth import Outgoing
 from .auth.tokens import fresh, jwt_claims, token_entry
+from .cache_lock import CacheLock as _CacheLock
 from .errors import APIError, AuthError
 
 __all__ = ["APIError", "AUTH_TYPES", "AuthError", "GenericAPIClient", "decode_text", "jwt_claims"]
@@ -48,7 +48,6 @@ __all__ = ["APIError", "AUTH_TYPES", "AuthError", "GenericAPIClient", "decode_te
 logger = logging.getLogger("integrations.client")
 
 AUTH_TYPES = auth.names()  # the built-in modes (auth.names() also has any registered later)
-LOCK_TIMEOUT = 60                 # a lock holder that died frees the lock after this long
 MAX_REDIRECTS = 5
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 CACHE_PREFIX = "integrations:auth"
@@ -71,44 +70,6 @@ def decode_text(content_type: str, body: bytes) -> str:
         return body.decode("utf-8")
     except UnicodeDecodeError:
         return body.decode("latin-1")
-
-class _CacheLock:
-    """A lock in the Django cache: Redis's own lock (token-checked release) when the cache is Redis,
-    else ``cache.add`` with a compare-before-delete release."""
-
-    def __init__(self, name: str, timeout: int = LOCK_TIMEOUT, wait: float = LOCK_TIMEOUT):
-        self.name, self.timeout, self.wait = name, timeout, wait
-        self._redis_lock = None
-        self._token = uuid.uuid4().hex
-
-    def __enter__(self):
-        client = None
-        try:
-            key = cache.make_and_validate_key(self.name)
-            client = cache._cache.get_client(key, write=True)  # RedisCache
-        except AttributeError:
-            client = None
-        if client is not None:
-            self._redis_lock = client.lock(key, timeout=self.timeout, blocking_timeout=self.wait)
-            if not self._redis_lock.acquire():
-                raise APIError("Timed out waiting for another login to the same service")
-            return self
-        deadline = clock.monotonic() + self.wait
-        while not cache.add(self.name, self._token, self.timeout):
-            if clock.monotonic() > deadline:
-                raise APIError("Timed out waiting for another login to the same service")
-            clock.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc):
-        if self._redis_lock is not None:
-            try:
-                self._redis_lock.release()
-            except Exception:  # expired meanwhile: someone else may hold it now, leave theirs alone
-                pass
-        elif cache.get(self.name) == self._token:
-            cache.delete(self.name)
-
 
 class GenericAPIClient:
     """A client of one service API. Thread-safe; cheap to create (logins are shared through the cache)."""
@@ -290,7 +251,7 @@ class GenericAPIClient:
         inside the service's API URL (same host, under its path)."""
         out = Outgoing()
         (mode or self.mode).apply(out, entry)
-        hdrs, prm, auth, cookies = out.headers, out.params, out.auth, out.cookies
+        hdrs, prm = out.headers, out.params
         if headers:
             hdrs.update(headers)
         if params:  # a dict, or a list of pairs (repeated names, as the proxy forwards them)
@@ -299,7 +260,7 @@ class GenericAPIClient:
         for _ in range(MAX_REDIRECTS + 1):
             try:
                 response = http.request(self._session, method, url, timeout=timeout, params=prm or None,
-                                        headers=hdrs, auth=auth, cookies=cookies, allow_redirects=False,
+                                        headers=hdrs, auth=out.auth, cookies=out.cookies, allow_redirects=False,
                                         stream=stream, **kwargs)
             except APIError:
                 raise
