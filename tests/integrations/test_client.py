@@ -152,3 +152,13 @@ def test_a_location_that_is_not_a_url_is_not_followed(fake_server):
     assert GenericAPIClient(srv.url).get("/go", raw=True).status_code == 302
     with pytest.raises(APIError, match="Not an http"):
         GenericAPIClient("http://host:99999")
+
+
+@pytest.mark.parametrize("status, permanent", [(429, False), (500, False), (503, False), (400, True), (404, True),
+                                               (409, True)])
+def test_whether_a_failure_is_permanent_is_homelab_http_is_temporary(fake_server, status, permanent):
+    srv = fake_server()
+    srv.route("POST", "/api/x")(lambda call: (status, {"error": "no"}))
+    with pytest.raises(APIError) as err:
+        GenericAPIClient(srv.url, retries=0).post("/api/x", json={})
+    assert err.value.status == status and err.value.permanent is permanent
