@@ -17,6 +17,12 @@ _PATTERNS = [
         r"(?i)(\b(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access|refresh|x-plex-token|x-emby-token"
         r"|x-api-key|x-auth-token|sessionid|sid|cookie)['\"]?\s*[:=]\s*['\"]?)([^\s'\"&,}]+)"
     ),
+    # credentials in a URL's query, whatever they are called there (Xtream's ?username=..&password=.., logged
+    # whole by urllib3 at DEBUG)
+    re.compile(r"(?i)([?&;](?:username|user|login|email|password|passwd|pass|pwd|api[_-]?key|apikey|key|token"
+               r"|auth|sid)=)([^&\s#'\"]+)"),
+    # Xtream stream URLs carry both in the path, right after the host: /live/<username>/<password>/<id>.ts
+    re.compile(r"((?:://[^/\s'\"]+|\b(?:GET|HEAD) )/(?:live|movie|series|timeshift)/)[^/\s?#'\"]+/[^/\s?#'\"]+(?=/)"),
     # Fernet ciphertext
     re.compile(r"()gAAAAA[0-9A-Za-z_\-=]{20,}"),
 ]

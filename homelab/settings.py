@@ -2,6 +2,7 @@
 from datetime import timedelta
 from pathlib import Path
 import secrets
+import uuid
 
 import environ
 
@@ -184,6 +185,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # ids in URLs (<int64:pk>, homelab/converters.py): integers a database column can hold
+    "PATH_CONVERTER_OVERRIDES": {"int64": {"type": "integer", "format": "int64", "minimum": 0,
+                                           "maximum": 2**63 - 1}},
 }
 
 # --- Encryption -------------------------------------------------------------------------------
@@ -212,6 +216,24 @@ API_DETECTION_CONCURRENCY = env.int("API_DETECTION_CONCURRENCY", default=16)
 API_PROBE_TIMEOUT = env.float("API_PROBE_TIMEOUT", default=3.0)
 # The service proxy reads at most this many bytes of an upstream answer.
 SERVICE_PROXY_MAX_BYTES = env.int("SERVICE_PROXY_MAX_BYTES", default=10 * 1024 * 1024)
+
+
+# --- integrations: auth modes (integrations/auth/) ---------------------------------------------
+def _plex_client_identifier() -> str:
+    """PLEX_CLIENT_IDENTIFIER from the environment, else a UUID generated into the data dir on first run: Plex
+    and plex.tv know this install by it (its devices, its PIN sign-ins), so it must not change between runs."""
+    value = env.str("PLEX_CLIENT_IDENTIFIER", default="")
+    if value:
+        return value
+    path = DATA_DIR / "plex_client_identifier"
+    if path.exists():
+        return path.read_text().strip()
+    return create_once(path, str(uuid.uuid4()))
+
+
+PLEX_TV_URL = env.str("PLEX_TV_URL", default="https://plex.tv")
+PLEX_CLIENT_IDENTIFIER = _plex_client_identifier()
+PLEX_PRODUCT = env.str("PLEX_PRODUCT", default="homelab")
 
 # --- i18n, static -----------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
