@@ -1,5 +1,6 @@
 """Settings for homelab. Every value a user may change comes from the environment (README, .env.example)."""
 from datetime import timedelta
+import ipaddress
 from pathlib import Path
 import secrets
 
@@ -165,6 +166,14 @@ HOMELAB_ADMIN_USER = env.str("HOMELAB_ADMIN_USER", default="")
 HOMELAB_ADMIN_PASSWORD = env.str("HOMELAB_ADMIN_PASSWORD", default="")
 HOMELAB_ADMIN_EMAIL = env.str("HOMELAB_ADMIN_EMAIL", default="")
 API_KEY_TOUCH_INTERVAL = timedelta(seconds=60)
+# Proxies in front (Traefik) whose X-Forwarded-For is believed: comma-separated IPs or CIDRs (homelab/net.py).
+# Empty: every per-client limit keys on the socket's address, and the web server ignores forwarded headers.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise environ.ImproperlyConfigured(f"TRUSTED_PROXIES: {_proxy!r} is not an IP address or CIDR network")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -8,12 +8,12 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_seriali
 from rest_framework import exceptions, serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from homelab import errors
 from homelab.auth import credential_kind
+from homelab.throttling import ClientIPThrottle
 
 logger = logging.getLogger("homelab.health")
 
@@ -62,13 +62,10 @@ def not_found_view(base: type[HomelabAPIView]):
     return view
 
 
-class LoginRateThrottle(SimpleRateThrottle):
+class LoginRateThrottle(ClientIPThrottle):
     """Login attempts per client IP (JWT_LOGIN_RATE)."""
 
     scope = "jwt_login"
-
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
 class TokenObtainView(TokenObtainPairView):
