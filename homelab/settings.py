@@ -51,7 +51,7 @@ if _proxy_ssl_header and len(_proxy_ssl_header) != 2:
 SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header) or None
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "homelab.apps.HomelabAdminConfig",  # django.contrib.admin with a throttled login
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -166,6 +166,8 @@ HOMELAB_ADMIN_USER = env.str("HOMELAB_ADMIN_USER", default="")
 HOMELAB_ADMIN_PASSWORD = env.str("HOMELAB_ADMIN_PASSWORD", default="")
 HOMELAB_ADMIN_EMAIL = env.str("HOMELAB_ADMIN_EMAIL", default="")
 API_KEY_TOUCH_INTERVAL = timedelta(seconds=60)
+# Admin login attempts per client IP and per user name (homelab/admin_site.py); the JWT login default.
+ADMIN_LOGIN_RATE = env.str("ADMIN_LOGIN_RATE", default="20/min")
 # Proxies in front (Traefik) whose X-Forwarded-For is believed: comma-separated IPs or CIDRs (homelab/net.py).
 # Empty: every per-client limit keys on the socket's address, and the web server ignores forwarded headers.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
