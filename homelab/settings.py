@@ -133,6 +133,10 @@ if EMBEDDED_REDIS:
 else:
     CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+# Progress events (homelab/events.py) are published on EVENTS_CHANNEL_PREFIX + channel; homelab/realtime.py relays
+# them to WebSocket clients, with a heartbeat every REALTIME_HEARTBEAT_SECONDS.
+EVENTS_CHANNEL_PREFIX = "homelab:events:"
+REALTIME_HEARTBEAT_SECONDS = env.float("REALTIME_HEARTBEAT_SECONDS", default=25.0)
 
 CACHES = {
     "default": {
