@@ -68,13 +68,43 @@ class LoginRateThrottle(ClientIPThrottle):
     scope = "jwt_login"
 
 
+def _detail(name: str):
+    return inline_serializer(name, {"detail": serializers.CharField()})
+
+
+_FIELD_ERRORS = OpenApiResponse(description="A field is missing or invalid: {field: [message, ...]}")
+
+
 class TokenObtainView(TokenObtainPairView):
     throttle_classes = [LoginRateThrottle]
     error_dialect = errors.DETAIL
 
+    @extend_schema(
+        responses={
+            200: inline_serializer("TokenPair", {"access": serializers.CharField(), "refresh": serializers.CharField()}),
+            400: _FIELD_ERRORS,
+            401: _detail("TokenObtainUnauthorized"),
+            429: _detail("TokenObtainThrottled"),
+        },
+        auth=[],
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
 
 class TokenRefreshAPIView(TokenRefreshView):
     error_dialect = errors.DETAIL
+
+    @extend_schema(
+        responses={
+            200: inline_serializer("TokenAccess", {"access": serializers.CharField()}),
+            400: _FIELD_ERRORS,
+            401: _detail("TokenRefreshUnauthorized"),
+        },
+        auth=[],
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
 
 
 class MeView(HomelabAPIView):
