@@ -60,7 +60,15 @@ async def close(receive, send, code: int, reason: str = "") -> None:
     """Accept, then close with ``code``: a close sent before the accept would reach the client as a bare HTTP 403,
     and a browser could not tell "log in" from "no such channel"."""
     await send({"type": "websocket.accept"})
-    await send({"type": "websocket.close", "code": code, "reason": reason})
+    await send({"type": "websocket.close", "code": code, "reason": _fit_close_reason(reason)})
+
+
+def _fit_close_reason(reason: str) -> str:
+    """A close frame carries at most 123 bytes of reason (RFC 6455 5.5); a longer one breaks the frame."""
+    data = reason.encode()
+    if len(data) <= 123:
+        return reason
+    return data[:120].decode(errors="ignore") + "..."
 
 
 def query(scope) -> dict[str, list[str]]:
@@ -90,6 +98,9 @@ def _django_request(scope):
     params = query(scope)
     token = (params.get("token") or [""])[0]
     key = (params.get("key") or [""])[0]
+    if not all(value.isascii() and value.isprintable() for value in (token, key)):
+        # web tokens, JWTs and API keys are URL-safe ASCII; anything else cannot be one (nor travel in a header)
+        raise Reject(CLOSE_UNAUTHENTICATED, "Authentication credentials were not provided or are not valid.")
     if token and "HTTP_AUTHORIZATION" not in request.META and "HTTP_X_AUTH_TOKEN" not in request.META:
         request.META["HTTP_AUTHORIZATION"] = f"Bearer {token}"  # BearerAuthentication: a JWT or the web token
     if key and "HTTP_X_API_KEY" not in request.META:
@@ -160,6 +171,10 @@ class EventStream:
             names = self.channels(scope) if callable(self.channels) else list(self.channels)
         except Reject as exc:
             await close(receive, send, exc.code, exc.reason)
+            return
+        except Exception:
+            logger.exception("WebSocket %s: the handshake failed", scope["path"])
+            await close(receive, send, CLOSE_UNAVAILABLE, "Server error.")
             return
         client = redis_client()
         pubsub = client.pubsub(ignore_subscribe_messages=True)

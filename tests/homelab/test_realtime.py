@@ -76,6 +76,21 @@ def test_a_channel_outside_the_allow_list_or_none_is_refused(web, admin):
         assert close_code(conn) == 4404
 
 
+def test_hostile_handshakes_get_a_close_code_not_a_server_error(web, admin):
+    token = get_web_token()
+    # a credential that is not text a header can carry: refused like any wrong one
+    for query in ("channel=epg&token=%00%ff", "channel=epg&key=%e2%82%ac", "channel=epg&token=%C3%A9t%C3%A9"):
+        with ws(web, query) as conn:
+            assert close_code(conn) == 4401, query
+    # a reason longer than a close frame can carry (123 bytes) is cut, the code still arrives
+    with ws(web, f"channel={'x' * 5000}&token={token}") as conn:
+        with pytest.raises(ConnectionClosed) as closed:
+            conn.recv(timeout=10)
+    assert closed.value.rcvd.code == 4404 and closed.value.rcvd.reason.startswith("Unknown channel: xxx")
+    assert len(closed.value.rcvd.reason.encode()) <= 123
+    assert "Traceback" not in web.log.read_text()
+
+
 def credentials(web, admin):
     """Each way a client can authenticate: (name, query, headers)."""
     token = get_web_token()
