@@ -68,6 +68,8 @@ class EPGSource(models.Model):
     is_active = models.BooleanField(default=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.IDLE)
     status_changed_at = models.DateTimeField(default=timezone.now)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False,
+                                        help_text="Touched every few seconds by the running import.")
     last_message = models.TextField(blank=True, default="")
     progress = models.PositiveSmallIntegerField(default=0, help_text="Percent of the current import.")
     refresh_interval = models.PositiveIntegerField(
