@@ -46,14 +46,6 @@ class ImportAborted(Exception):
         super().__init__("The source was deleted or re-claimed during the import.")
 
 
-def _max_download_bytes() -> int:
-    return int(getattr(settings, "EPG_MAX_DOWNLOAD_BYTES", 1 << 30))
-
-
-def _max_xml_bytes() -> int:
-    return int(getattr(settings, "EPG_MAX_XML_BYTES", 8 << 30))
-
-
 # --- requesting a refresh ----------------------------------------------------------------------
 
 
@@ -238,7 +230,7 @@ def _download(source: EPGSource, progress=None) -> str:
         with os.fdopen(fd, "wb") as fh:
             timeout = (settings.HTTP_CONNECT_TIMEOUT, max(settings.HTTP_READ_TIMEOUT, 60.0))
             http.download(source.url, _DownloadFile(fh, progress, http.redact_url(source.url)),
-                          max_bytes=_max_download_bytes(), timeout=timeout, headers={"Accept-Encoding": "identity"})
+                          max_bytes=settings.EPG_MAX_DOWNLOAD_BYTES, timeout=timeout, headers={"Accept-Encoding": "identity"})
     except BaseException:
         os.unlink(tmp_path)
         raise
@@ -468,10 +460,10 @@ class _CopyThread:
 def _load(source: EPGSource, generation: int, path, progress, staged: dict | None = None) -> dict:
     """Parse ``path`` into ``generation`` of ``source``; returns counts. Raises GuideError on a bad file.
     ``staged`` receives the ids of the channels written (tvg id -> id), for the clean-up of a failed import."""
-    stream, raw, kind = parsers.open_guide(str(path), max_xml_bytes=_max_xml_bytes())
+    stream, raw, kind = parsers.open_guide(str(path), max_xml_bytes=settings.EPG_MAX_XML_BYTES)
     total = os.fstat(raw.fileno()).st_size or 1
     stats = parsers.ParseStats()
-    writer = _BatchWriter(source, generation, int(getattr(settings, "EPG_IMPORT_BATCH_SIZE", 5000)), staged)
+    writer = _BatchWriter(source, generation, settings.EPG_IMPORT_BATCH_SIZE, staged)
     writer.start_copier()
     n = 0
     programme_type, add_programme, add_channel = parsers.Programme, writer.programme, writer.channel
