@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.utils.html import format_html
 
-from . import services
+from . import services, tasks
 from .models import EPGChannel, EPGSource, Programme
 
 
@@ -44,7 +44,7 @@ class EPGSourceAdmin(admin.ModelAdmin):
         for source in queryset:
             try:
                 with transaction.atomic():
-                    if services.request_refresh(source):
+                    if tasks.request_import(source):
                         queued += 1
                     else:
                         running += 1

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 
-from . import services
+from . import services, tasks
 from .models import EPGSource
 
 logger = logging.getLogger("epg")
@@ -33,7 +33,7 @@ def _sync(sender, instance: EPGSource, created, raw=False, **kwargs):
     services.sync_periodic_task(instance)
     old = getattr(instance, "_old_values", None)
     if old and any(old[f] != getattr(instance, f) for f in _OUTPUT_FIELDS) and instance.generation:
-        transaction.on_commit(lambda: services._queue_output(None))
+        tasks.queue_output()
     if old and old["file"] and old["file"] != (instance.file.name or ""):
         _remove_upload(instance.file.storage, old["file"])  # replaced by a new upload, or cleared
 
@@ -56,7 +56,7 @@ def _deleted(sender, instance: EPGSource, **kwargs):
     if instance.file:
         _remove_upload(instance.file.storage, instance.file.name)
     if instance.generation:
-        transaction.on_commit(lambda: services._queue_output(None))
+        tasks.queue_output()
 
 
 @receiver(pre_delete, sender=EPGSource)

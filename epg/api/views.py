@@ -16,7 +16,7 @@ from homelab import errors
 from homelab.api.permissions import IsStaffOrReadOnly
 from homelab.api.views import HomelabAPIView
 
-from .. import selectors, services
+from .. import selectors, services, tasks
 from ..models import EPGSource
 from .serializers import (EPGDataSerializer, EPGSourceSerializer, GridSerializer, ImportRequestSerializer)
 
@@ -107,7 +107,7 @@ class ImportView(EPGAPIView):
             raise exceptions.NotFound("EPG source not found.")
         try:
             with transaction.atomic():
-                services.request_refresh(source)
+                tasks.request_import(source)
         except services.RefreshRefused as exc:
             raise exceptions.ValidationError(str(exc)) from None
         return Response({"success": True, "message": "EPG data import initiated."}, status=status.HTTP_202_ACCEPTED)

@@ -9,7 +9,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from epg import services
+from epg import services, tasks
 from epg.models import EPGSource
 
 
@@ -39,7 +39,7 @@ class Command(BaseCommand):
         for source in sources:
             try:
                 with transaction.atomic():
-                    started = services.request_refresh(source)
+                    started = tasks.request_import(source)
             except services.RefreshRefused as exc:
                 raise CommandError(f"{source.name}: {exc}") from None
             self.stdout.write(f"{source.name}: {'refresh queued' if started else 'already refreshing'}")
