@@ -84,7 +84,8 @@ class SourceDetailView(EPGAPIView):
 
 
 class ImportView(EPGAPIView):
-    """``POST {"id": N}``: 202 whether a new import was queued or one is already running (never a second)."""
+    """``POST {"id": N}``: 202 whether a new import was queued or one is already running (never a second; the
+    message then says so, and since when)."""
 
     error_dialect = errors.SUCCESS_MESSAGE
 
@@ -107,10 +108,11 @@ class ImportView(EPGAPIView):
             raise exceptions.NotFound("EPG source not found.")
         try:
             with transaction.atomic():
-                tasks.request_import(source)
+                started = tasks.request_import(source)
         except services.RefreshRefused as exc:
             raise exceptions.ValidationError(str(exc)) from None
-        return Response({"success": True, "message": "EPG data import initiated."}, status=status.HTTP_202_ACCEPTED)
+        message = "EPG data import initiated." if started else selectors.running_import_message(source.pk)
+        return Response({"success": True, "message": message}, status=status.HTTP_202_ACCEPTED)
 
 
 class EPGDataPagination(PageNumberPagination):
