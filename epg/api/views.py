@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from homelab import errors
 from homelab.api.permissions import IsStaffOrReadOnly
 from homelab.api.views import HomelabAPIView
+from homelab.validators import is_possible_id
 
 from .. import selectors, services, tasks
 from ..models import EPGSource
@@ -138,13 +139,7 @@ class EPGDataView(EPGAPIView):
         },
     )
     def get(self, request):
-        source_id = request.query_params.get("epg_source")
-        if source_id not in (None, ""):
-            if not source_id.isdigit():
-                raise exceptions.ValidationError({"epg_source": ["A valid integer is required."]})
-            source_id = int(source_id)
-        else:
-            source_id = None
+        source_id = _source_filter(request.query_params)
         tvg_id = request.query_params.get("tvg_id") or None
         rows = selectors.served_channels(source_id=source_id, tvg_id=tvg_id)
         if "page" in request.query_params:
@@ -152,6 +147,18 @@ class EPGDataView(EPGAPIView):
             page = paginator.paginate_queryset(rows, request, view=self)
             return paginator.get_paginated_response(list(page))
         return Response(list(rows))
+
+
+def _source_filter(query) -> int | None:
+    """The ``epg_source`` filter: None when not given; an id (one that no row can have, past int64, is 0,
+    which matches nothing, as an unknown id does); 400 when not a number."""
+    value = query.get("epg_source")
+    if value in (None, ""):
+        return None
+    if not (value.isascii() and value.isdigit()):  # isdigit alone takes "²", which int() refuses
+        raise exceptions.ValidationError({"epg_source": ["A valid integer is required."]})
+    source_id = int(value)
+    return source_id if is_possible_id(source_id) else 0
 
 
 def _parse_when(name, value):
@@ -194,10 +201,6 @@ class GridView(EPGAPIView):
                 start = end - length
         if end <= start:
             raise exceptions.ValidationError({"end": ["The end must be after the start."]})
-        source_id = q.get("epg_source")
-        if source_id not in (None, "") and not source_id.isdigit():
-            raise exceptions.ValidationError({"epg_source": ["A valid integer is required."]})
-        data = selectors.grid(start, end, source_id=int(source_id) if source_id else None,
-                              tvg_id=q.get("tvg_id") or None)
+        data = selectors.grid(start, end, source_id=_source_filter(q), tvg_id=q.get("tvg_id") or None)
         # rows are plain JSON values already: skip the renderer's encoder hooks
         return HttpResponse(json.dumps({"data": data}, ensure_ascii=False), content_type="application/json")

@@ -103,3 +103,9 @@ def test_after_a_worker_is_killed_mid_import_the_sweep_frees_it_and_a_request_st
         r = admin_client_jwt.post("/api/epg/import/", {"id": source.pk}, format="json")
     assert r.status_code == 202 and r.json() == {"success": True, "message": "EPG data import initiated."}
     assert len(queued) == 2 and queued[1][1] != token
+
+
+def test_an_id_past_int64_is_404(admin_client_jwt):
+    """Defect 7: an id the database cannot hold is an unknown source, not a 500."""
+    r = admin_client_jwt.post("/api/epg/import/", {"id": 9223372036854775808}, format="json")
+    assert r.status_code == 404 and r.json() == {"success": False, "message": "EPG source not found."}

@@ -257,3 +257,10 @@ def test_editing_a_source_deleted_meanwhile_is_404(admin_client_jwt, db, monkeyp
     assert r.status_code == 404
     assert r.json() == {"detail": "Not found."}
     assert not EPGSource.objects.filter(pk=source.pk).exists()
+
+
+@pytest.mark.parametrize("method", ["get", "put", "patch", "delete"])
+def test_a_source_id_past_int64_is_404(admin_client_jwt, db, method):
+    """Defect 7: /api/epg/sources/9223372036854775808/ was a 500 on SQLite (OverflowError)."""
+    r = getattr(admin_client_jwt, method)("/api/epg/sources/9223372036854775808/", {}, format="json")
+    assert r.status_code == 404 and r.json() == {"detail": "No EPGSource matches the given query."}
