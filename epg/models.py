@@ -13,11 +13,15 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import DatabaseError, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from homelab.validators import http_url_problem
+
+# the longest refresh interval, in hours (a year): beat computes "last run + interval", which must stay a date
+MAX_REFRESH_INTERVAL_HOURS = 8760
 
 
 def validate_guide_url(value: str) -> None:
@@ -73,8 +77,10 @@ class EPGSource(models.Model):
     last_message = models.TextField(blank=True, default="")
     progress = models.PositiveSmallIntegerField(default=0, help_text="Percent of the current import.")
     refresh_interval = models.PositiveIntegerField(
-        default=24, help_text="Hours between automatic refreshes; 0 turns them off.")
-    priority = models.IntegerField(default=0, help_text="Higher wins when several sources have the same channel id.")
+        default=24, validators=[MaxValueValidator(MAX_REFRESH_INTERVAL_HOURS)],
+        help_text=f"Hours between automatic refreshes (at most {MAX_REFRESH_INTERVAL_HOURS}, a year); 0 turns them off.")
+    priority = models.IntegerField(default=0, validators=[MinValueValidator(-(2 ** 31)), MaxValueValidator(2 ** 31 - 1)],
+                                   help_text="Higher wins when several sources have the same channel id.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(null=True, blank=True, help_text="Time of the last successful refresh.")
     generation = models.PositiveIntegerField(default=0, help_text="The guide generation being served.")

@@ -57,7 +57,7 @@ class Command(BaseCommand):
                                       "--hostname", f"homelab-{port}@%h"])
             if not no_beat:
                 self.spawn("beat", [python, "-m", "celery", "-A", "homelab", "beat", "--loglevel", settings.LOG_LEVEL,
-                                    "--pidfile", "", "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"])
+                                    "--pidfile", "", "--scheduler", "homelab.beat:SafeDatabaseScheduler"])
             self.log(f"homelab is up on http://{host}:{port}/ (admin /admin/, API docs /api/docs/, health /healthz)")
             code = self.wait()
         except (DecryptionError, RuntimeError) as exc:
