@@ -117,6 +117,26 @@ class EPGSource(models.Model):
                 except ValueError as exc:
                     raise ValidationError({"file_path": str(exc)}) from None
 
+    # a change of these changes /output/epg.xml (when the source has a guide)
+    OUTPUT_FIELDS = ("is_active", "priority")
+
+    def follow_active(self) -> None:
+        """The status rule: an inactive source says so (``disabled``), unless an import is running (it finishes,
+        then stays as it ended); turned on again, it is ``idle``."""
+        if not self.is_active and self.status not in self.RUNNING:
+            self.status = self.Status.DISABLED
+        elif self.is_active and self.status == self.Status.DISABLED:
+            self.status = self.Status.IDLE
+
+    def save(self, *args, **kwargs):
+        """A full save applies the status rule (``save_settings`` applies it with a conditional UPDATE). The
+        values read before it (``_old_values``) tell the post_save handler what changed."""
+        if kwargs.get("update_fields") is None:
+            self.follow_active()
+        self._old_values = (type(self).objects.filter(pk=self.pk).values(*self.OUTPUT_FIELDS, "file").first()
+                            if self.pk and not self._state.adding else None)
+        super().save(*args, **kwargs)
+
     # the columns an operator edits; everything else on the row belongs to the import (status, progress,
     # generation, counts, updated_at ...), which may move it on at any moment
     SETTINGS = ("name", "source_type", "url", "file", "file_path", "is_active", "refresh_interval", "priority")

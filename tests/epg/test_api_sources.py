@@ -316,3 +316,20 @@ def test_a_source_stored_before_the_bound_is_brought_to_a_year_with_its_beat_row
     source.refresh_from_db()
     task = PeriodicTask.objects.get(pk=source.periodic_task_id)
     assert source.refresh_interval == 8760 and (task.interval.every, task.interval.period) == (8760, "hours")
+
+
+def test_the_status_rule_lives_on_the_model_not_in_a_pre_save_handler(db):
+    from django.db.models.signals import pre_save
+
+    assert not pre_save.has_listeners(EPGSource)
+    source = EPGSource(name="M", url="http://a.example/x.xml", is_active=False)
+    source.save()
+    assert EPGSource.objects.get(pk=source.pk).status == "disabled"
+    source.is_active = True
+    source.save()
+    assert EPGSource.objects.get(pk=source.pk).status == "idle"
+    EPGSource.objects.filter(pk=source.pk).update(status="parsing")
+    source.refresh_from_db()
+    source.is_active = False
+    source.save()  # an import is running: it ends as it ends
+    assert EPGSource.objects.get(pk=source.pk).status == "parsing"
