@@ -18,6 +18,9 @@ from django.db import DatabaseError, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from homelab.fields import EncryptedTextField
+from homelab.http import url_secrets
+from homelab.logging import register_secret
 from homelab.validators import http_url_problem
 
 # the longest refresh interval, in hours (a year): beat computes "last run + interval", which must stay a date
@@ -45,6 +48,26 @@ def validate_guide_url(value: str) -> None:
         raise invalid
 
 
+class GuideURLField(EncryptedTextField):
+    """A guide URL: encrypted at rest (panels put credentials in it: ``?username=&password=``, ``user:pw@``),
+    and its credential parts known to the log filter whenever it is read or written."""
+
+    def from_db_value(self, value, expression, connection):
+        value = super().from_db_value(value, expression, connection)
+        _register_url_secrets(value)
+        return value
+
+    def get_prep_value(self, value):
+        _register_url_secrets(value)
+        return super().get_prep_value(value)
+
+
+def _register_url_secrets(url) -> None:
+    if url:
+        for secret in url_secrets(url):
+            register_secret(secret)
+
+
 class EPGSource(models.Model):
     class SourceType(models.TextChoices):
         URL = "url", "URL"
@@ -63,8 +86,8 @@ class EPGSource(models.Model):
 
     name = models.CharField(max_length=255, unique=True)
     source_type = models.CharField(max_length=10, choices=SourceType.choices, default=SourceType.URL)
-    url = models.CharField("URL", max_length=2000, blank=True, default="", validators=[validate_guide_url],
-                           help_text="XMLTV URL (gzip, xz or zip accepted).")
+    url = GuideURLField("URL", blank=True, default="", validators=[validate_guide_url],
+                        help_text="XMLTV URL (gzip, xz or zip accepted). Stored encrypted; shown masked to non-staff.")
     file = models.FileField(upload_to="epg/uploads/", blank=True, default="", max_length=500,
                             help_text="An uploaded XMLTV file (source type 'file').")
     file_path = models.CharField(max_length=1000, blank=True, default="",

@@ -38,7 +38,7 @@ class SourceListView(EPGAPIView):
     @extend_schema(operation_id="epg_sources_list", responses={200: EPGSourceSerializer(many=True),
                                                                401: OpenApiTypes.OBJECT})
     def get(self, request):
-        return Response(EPGSourceSerializer(selectors.sources(), many=True).data)
+        return Response(EPGSourceSerializer(selectors.sources(), many=True, context={"request": request}).data)
 
     @extend_schema(operation_id="epg_sources_create", request=EPGSourceSerializer,
                    responses={201: EPGSourceSerializer, **_SOURCE_ERRORS})
@@ -46,7 +46,7 @@ class SourceListView(EPGAPIView):
         serializer = EPGSourceSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         source = serializer.save()
-        return Response(EPGSourceSerializer(source).data, status=status.HTTP_201_CREATED)
+        return Response(EPGSourceSerializer(source, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
 class SourceDetailView(EPGAPIView):
@@ -59,13 +59,13 @@ class SourceDetailView(EPGAPIView):
     @extend_schema(operation_id="epg_sources_retrieve", responses={200: EPGSourceSerializer,
                                                                    401: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT})
     def get(self, request, pk):
-        return Response(EPGSourceSerializer(self._get(pk)).data)
+        return Response(EPGSourceSerializer(self._get(pk), context={"request": request}).data)
 
     def _update(self, request, pk, partial):
         source = self._get(pk)
         serializer = EPGSourceSerializer(source, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
-        return Response(EPGSourceSerializer(serializer.save()).data)
+        return Response(EPGSourceSerializer(serializer.save(), context={"request": request}).data)
 
     @extend_schema(operation_id="epg_sources_update", request=EPGSourceSerializer,
                    responses={200: EPGSourceSerializer, 404: OpenApiTypes.OBJECT, **_SOURCE_ERRORS})
