@@ -16,8 +16,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import DatabaseError, models, transaction
 from django.db.models import F
-from django.utils import timezone
 
+from homelab import clock
 from homelab.fields import EncryptedTextField
 from homelab.http import url_secrets
 from homelab.logging import register_secret
@@ -94,7 +94,7 @@ class EPGSource(models.Model):
                                  help_text="Or a path to an XMLTV file under the data dir (source type 'file').")
     is_active = models.BooleanField(default=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.IDLE)
-    status_changed_at = models.DateTimeField(default=timezone.now)
+    status_changed_at = models.DateTimeField(default=clock.now)
     heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False,
                                         help_text="Touched every few seconds by the running import.")
     last_message = models.TextField(blank=True, default="")

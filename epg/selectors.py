@@ -5,7 +5,8 @@ from datetime import datetime, timedelta, timezone as dt_timezone
 from typing import Iterator
 
 from django.db.models import CharField, F, Func
-from django.utils import timezone
+
+from homelab import clock
 
 from .models import EPGChannel, EPGSource, Programme
 
@@ -35,7 +36,7 @@ def served_channels(*, source_id: int | None = None, tvg_id: str | None = None):
 
 
 def grid_window(now: datetime | None = None) -> tuple[datetime, datetime]:
-    now = now or timezone.now()
+    now = now or clock.now()
     return now - timedelta(hours=1), now + timedelta(hours=24)
 
 

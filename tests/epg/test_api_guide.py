@@ -136,3 +136,11 @@ def test_a_source_filter_past_int64_matches_nothing_and_odd_digits_are_400(admin
         assert r.json() == ([] if path.endswith("epgdata/") else {"data": []})
     r = admin_client_jwt.get(f"{path}?epg_source=%C2%B2")  # "²": str.isdigit() says yes, int() says no
     assert r.status_code == 400 and r.json() == {"epg_source": ["A valid integer is required."]}
+
+
+def test_the_default_grid_window_follows_the_project_clock(admin_client_jwt, file_source, clock):
+    xml, base = guide_around_now()
+    import_now(file_source("now.xml", xml))
+    clock.travel(3 * 3600)  # three hours later: -1 and 0 have ended, 25 starts within 24 h
+    r = admin_client_jwt.get("/api/epg/grid/")
+    assert [p["title"] for p in r.json()["data"]] == ["At 2", "At 23", "At 25"]
