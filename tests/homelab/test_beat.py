@@ -13,20 +13,23 @@ from homelab.celery import app
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture
 def scheduler(monkeypatch):
     sent = []
     # it closes "old" connections between reads, which would end the test's transaction
     monkeypatch.setattr("django_celery_beat.schedulers.close_old_connections", lambda: None)
     monkeypatch.setattr(SafeDatabaseScheduler, "apply_async",
                         lambda self, entry, *a, **kw: sent.append(entry.name))
-    return SafeDatabaseScheduler(app=app), sent
+    beat = SafeDatabaseScheduler(app=app)
+    yield beat, sent
+    beat._finalize.cancel()  # its sync at process exit would run after the test database is gone
 
 
 @pytest.mark.parametrize("every, period", [
     (100_000_000, IntervalSchedule.HOURS),  # a timedelta, but now + it is past year 9999
     (2 ** 31 - 1, IntervalSchedule.DAYS),  # not even a timedelta
 ])
-def test_a_stored_interval_too_large_is_logged_disabled_and_skipped(monkeypatch, caplog, every, period):
+def test_a_stored_interval_too_large_is_logged_disabled_and_skipped(scheduler, caplog, every, period):
     bad = PeriodicTask.objects.create(
         name="bad row", task="homelab.ping",
         interval=IntervalSchedule.objects.create(every=every, period=period))
@@ -34,7 +37,7 @@ def test_a_stored_interval_too_large_is_logged_disabled_and_skipped(monkeypatch,
         name="good row", task="homelab.ping", last_run_at=timezone.now() - timedelta(hours=1),
         interval=IntervalSchedule.objects.get_or_create(every=1, period=IntervalSchedule.SECONDS)[0])
     PeriodicTask.objects.exclude(pk__in=[bad.pk, good.pk]).update(enabled=False)
-    beat, sent = scheduler(monkeypatch)
+    beat, sent = scheduler
     with caplog.at_level(logging.ERROR, logger="homelab.beat"):
         delay = beat.tick()
         beat.tick()
