@@ -4,9 +4,10 @@ Django cache (shared by web and workers), refreshed about a minute before expiry
 the refresh fails, and a 401 answer makes the client log in again and retry once."""
 from __future__ import annotations
 
+from django.conf import settings
+
 from integrations.client import APIError, AuthError, GenericAPIClient
 
-from . import conf
 from .manager import EPGManager
 
 __all__ = ["APIError", "AuthError", "dispatcharr_client", "manager_for", "manager_for_link"]
@@ -17,7 +18,7 @@ REFRESH_ENDPOINT = "/api/accounts/token/refresh/"
 
 def dispatcharr_client(url: str, username: str, password: str, *, verify: bool = True,
                        timeout: float | None = None) -> GenericAPIClient:
-    timeout = timeout if timeout is not None else conf.get("DISPATCHARR_TIMEOUT")
+    timeout = timeout if timeout is not None else settings.DISPATCHARR_TIMEOUT
     return GenericAPIClient(
         url.rstrip("/"), username=username, password=password, auth_type="jwt",
         auth_endpoint=TOKEN_ENDPOINT, refresh_endpoint=REFRESH_ENDPOINT, verify=verify, timeout=timeout,

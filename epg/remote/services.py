@@ -15,13 +15,14 @@ import time
 from datetime import timedelta
 from typing import Callable
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from homelab import jobs
 from homelab.http import HTTPError, redact_url
 
-from . import conf
 from .manager import DispatcharrError, EPGManager, match_by_filename
 from .models import DispatcharrLink
 from .selectors import enabled_link_ids
@@ -94,7 +95,7 @@ def discover_for_link(link: DispatcharrLink, *, manager: EPGManager | None = Non
 
 def stale_after() -> timedelta:
     """A claim older than this belongs to a worker that died: the longest a push can take, plus a margin."""
-    return timedelta(seconds=conf.get("DISPATCHARR_WAIT_TIMEOUT") + 6 * conf.get("DISPATCHARR_TIMEOUT") + 300)
+    return timedelta(seconds=settings.DISPATCHARR_WAIT_TIMEOUT + 6 * settings.DISPATCHARR_TIMEOUT + 300)
 
 
 def claim_push(link_id: int) -> bool:
@@ -158,7 +159,7 @@ def push_link(link_id: int, *, final_attempt: bool = True, attempt: int = 1,
                 return _auth_failed(link, exc)
             if exc.temporary and not final_attempt:
                 link.record(Result.RETRYING, f"{exc.message}; retrying (attempt {attempt} of "
-                                             f"{conf.MAX_RETRIES + 1}).")
+                                             f"{jobs.max_retries() + 1}).")
                 logger.warning("Dispatcharr link %s: %s; will retry", link_id, exc.message)
                 retrying = True
                 raise TemporaryPushError(exc.message) from None
@@ -204,9 +205,9 @@ def _push(link: DispatcharrLink, manager: EPGManager) -> str:
     # The remote accepted the import: the credentials work.
     DispatcharrLink.objects.filter(pk=link.pk).update(auth_failures=0)
     link.auth_failures = 0
-    timeout = conf.get("DISPATCHARR_WAIT_TIMEOUT")
+    timeout = settings.DISPATCHARR_WAIT_TIMEOUT
     outcome = manager.await_completion(link.epg_id, before, timeout=timeout,
-                                       poll_interval=conf.get("DISPATCHARR_POLL_INTERVAL"))
+                                       poll_interval=settings.DISPATCHARR_POLL_INTERVAL)
     source = outcome.get("source") or {}
     name = source.get("name") or before.get("name") or link.epg_name
     fields = {"last_duration": round(outcome["duration"], 3)}
@@ -244,7 +245,7 @@ def _rediscover(link: DispatcharrLink, manager: EPGManager, *, reason: str) -> b
 
 
 def _auth_failed(link: DispatcharrLink, exc: DispatcharrError) -> str:
-    limit = conf.get("DISPATCHARR_AUTH_FAILURE_LIMIT")
+    limit = settings.DISPATCHARR_AUTH_FAILURE_LIMIT
     DispatcharrLink.objects.filter(pk=link.pk).update(auth_failures=F("auth_failures") + 1)
     link.refresh_from_db(fields=["auth_failures"])
     count = link.auth_failures

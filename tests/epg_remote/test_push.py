@@ -15,8 +15,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def fast(settings):
-    settings.DISPATCHARR_WAIT_TIMEOUT = 60
-    settings.DISPATCHARR_POLL_INTERVAL = 2
+    settings.DISPATCHARR_WAIT_TIMEOUT = 60.0
+    settings.DISPATCHARR_POLL_INTERVAL = 2.0
     settings.DISPATCHARR_RETRY_BACKOFF = 0
     settings.DISPATCHARR_AUTH_FAILURE_LIMIT = 3
 
@@ -76,7 +76,7 @@ def test_a_remote_error_is_recorded_with_the_remote_message(dispatcharr, clock):
 
 
 def test_a_remote_refresh_that_never_ends_times_out(dispatcharr, clock, settings):
-    settings.DISPATCHARR_WAIT_TIMEOUT = 7
+    settings.DISPATCHARR_WAIT_TIMEOUT = 7.0
     dispatcharr.import_plan = ["fetching"] * 100
     link = link_to(dispatcharr)
     assert push(link, clock) == "timeout"
