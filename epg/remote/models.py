@@ -1,6 +1,7 @@
 """Rows of the remote Dispatcharr links (Teamarr's "Automatically Refresh EPG in Dispatcharr after Creation").
 
-One ``DispatcharrLink`` per remote Dispatcharr instance. After /output/epg.xml is regenerated, every enabled
+One ``DispatcharrLink`` per remote Dispatcharr instance, which is an ``integrations.models.Service`` (its URL and
+encrypted credentials live there, DESIGN.md). After /output/epg.xml is regenerated, every enabled
 link gets a push: ``POST /api/epg/import/ {"id": epg_id}`` on the remote, then polling until the remote
 refresh ends. The row keeps the outcome (``last_result`` / ``last_message``), the time of the last success
 (``last_sync``) and the count of consecutive authentication failures, past which the link disables itself.
@@ -14,7 +15,6 @@ from django.db import models
 from django.utils import timezone
 
 from homelab import events
-from homelab.fields import EncryptedTextField
 from homelab.validators import http_url_problem
 
 DEFAULT_OUTPUT_FILENAME = "epg.xml"
@@ -57,11 +57,11 @@ class DispatcharrLink(models.Model):
     enabled = models.BooleanField(
         default=False, help_text="Push a refresh to this Dispatcharr after each regeneration of the guide output."
     )
-    url = models.CharField("URL", max_length=500, validators=[validate_remote_url],
-                           help_text="Base URL of the Dispatcharr instance, e.g. http://dispatcharr:9191")
-    username = models.CharField(max_length=150)
-    password = EncryptedTextField()
-    verify_tls = models.BooleanField("verify TLS", default=True)
+    service = models.ForeignKey(
+        "integrations.Service", on_delete=models.SET_NULL, null=True, blank=True, related_name="dispatcharr_links",
+        help_text="The Dispatcharr instance: its URL and encrypted credentials live on this integrations Service "
+                  "(typed in here it is a manual Service of type dispatcharr; one synced from Traefik can be picked).",
+    )
     output_filename = models.CharField(
         max_length=255, default=DEFAULT_OUTPUT_FILENAME,
         help_text="The file name of this project's guide as the remote Dispatcharr's EPG source URL ends "
@@ -90,17 +90,32 @@ class DispatcharrLink(models.Model):
         ordering = ["pk"]
         verbose_name = "Dispatcharr link"
         constraints = [
-            models.UniqueConstraint(fields=["url", "username"], name="epg_remote_unique_url_username"),
+            models.UniqueConstraint(fields=["service"], name="epg_remote_unique_service"),
         ]
 
     def __str__(self):
-        label = self.name or self.url
-        return f"{label} ({self.username})"
+        label = self.name or self.url or f"Dispatcharr link {self.pk}"
+        return f"{label} ({self.username})" if self.username else label
 
     def clean(self):
-        self.url = normalize_url(self.url)
-        self.username = (self.username or "").strip()
         self.output_filename = (self.output_filename or "").strip()
+
+    # The remote's address and credentials, read from the linked Service (written through services.py).
+    @property
+    def url(self) -> str:
+        return normalize_url(self.service.target_url) if self.service else ""
+
+    @property
+    def username(self) -> str:
+        return self.service.api_username if self.service else ""
+
+    @property
+    def password(self) -> str:
+        return self.service.api_password if self.service else ""
+
+    @property
+    def verify_tls(self) -> bool:
+        return self.service.verify_ssl if self.service else True
 
     @property
     def is_pushing(self) -> bool:

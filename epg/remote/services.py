@@ -23,8 +23,10 @@ from django.utils import timezone
 from homelab import jobs
 from homelab.http import HTTPError, redact_url
 
+from integrations.models import Service
+
 from .manager import DispatcharrError, EPGManager, match_by_filename
-from .models import DispatcharrLink
+from .models import DispatcharrLink, normalize_url
 from .selectors import enabled_link_ids
 
 logger = logging.getLogger("epg.remote")
@@ -91,6 +93,86 @@ def discover_for_link(link: DispatcharrLink, *, manager: EPGManager | None = Non
     return result
 
 
+# --- the remote's Service ------------------------------------------------------------------------
+
+class SettingsInvalid(Exception):
+    """Settings refused before anything is saved: ``errors`` maps a field name to its messages."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+def _service_name(url: str, username: str) -> str:
+    """A free Service name for a typed-in Dispatcharr: ``Dispatcharr admin@dispatcharr:9191``."""
+    host = url.split("://", 1)[-1].split("/", 1)[0]
+    base = (f"Dispatcharr {username}@{host}" if username else f"Dispatcharr {host}")[:190]
+    name, n = base, 2
+    while Service.objects.filter(name=name).exists():
+        name, n = f"{base} {n}", n + 1
+    return name
+
+
+def _link_using(service: Service, *, url: str, username: str, exclude_pk) -> DispatcharrLink | None:
+    """Another link on this Service, or on another Service with the same URL and username."""
+    others = DispatcharrLink.objects.filter(service__isnull=False).exclude(pk=exclude_pk).select_related("service")
+    for other in others:
+        if (service.pk and other.service_id == service.pk) or (other.url == url and other.username == username):
+            return other
+    return None
+
+
+def remote_service(*, link: DispatcharrLink, pick: Service | None = None, url: str | None = None,
+                   username: str | None = None, password: str | None = None,
+                   verify_tls: bool | None = None) -> Service:
+    """The Service the link is to use after these settings, changed in memory only (saved with the link).
+
+    ``pick`` (a Service, e.g. synced from Traefik) is used as it is, with the credentials given written to it;
+    its URL is its own. Otherwise a typed-in URL, username and password update the link's Service when it is a
+    manual one or keeps the URL, and else go to a manual Service of type dispatcharr (an unused one with this URL
+    and username, or a new one). ``None`` means "keep"; a blank password keeps the stored one too."""
+    current = link.service if link.service_id else None
+    if pick is not None:
+        target = normalize_url(pick.target_url)
+        if url is not None and url != target:
+            raise SettingsInvalid({"url": [f"The picked service's URL is {target or 'not set'}: leave the URL out "
+                                           "or give that one."]})
+        service = pick
+    elif current is not None and (url is None or current.source == Service.Source.MANUAL
+                                  or url == normalize_url(current.target_url)):
+        service = current
+    else:
+        url = url if url is not None else (normalize_url(current.target_url) if current else "")
+        name = username if username is not None else (current.api_username if current else "")
+        service = Service.objects.filter(source=Service.Source.MANUAL, service_type="dispatcharr", api_url=url,
+                                         api_username=name, dispatcharr_links__isnull=True).first()
+        if service is None:
+            service = Service(source=Service.Source.MANUAL, service_type="dispatcharr", api_auth_type="jwt",
+                              api_auth_type_locked=True, api_url_locked=True)
+            if current is not None:  # a typed-in URL replaces a picked Service: its credentials come along
+                service.api_username, service.api_password = current.api_username, current.api_password
+                service.verify_ssl = current.verify_ssl
+        service.api_url = url
+    if url is not None and service.source == Service.Source.MANUAL and url != normalize_url(service.target_url):
+        service.api_url, service.api_url_locked = url, True
+    if username is not None:
+        service.api_username = username.strip()
+    if password:
+        service.api_password = password
+    if verify_tls is not None:
+        service.verify_ssl = verify_tls
+    if not service.service_type:
+        service.service_type = "dispatcharr"
+    return service
+
+
+def save_service(service: Service) -> Service:
+    if not service.name:
+        service.name = _service_name(normalize_url(service.target_url), service.api_username)
+    service.save()
+    return service
+
+
 # --- the push -------------------------------------------------------------------------------------
 
 def stale_after() -> timedelta:
@@ -143,6 +225,11 @@ def push_link(link_id: int, *, final_attempt: bool = True, attempt: int = 1,
     retrying = False
     try:
         link.refresh_from_db()
+        problem = _unusable(link)
+        if problem:
+            link.record(Result.ERROR, problem)
+            logger.warning("Dispatcharr link %s: %s", link_id, problem)
+            return Result.ERROR
         where = redact_url(link.url)
         logger.info("Dispatcharr link %s: pushing a refresh to %s (attempt %s)", link_id, where, attempt)
         link.record(Result.RUNNING, f"Pushing a refresh to {where} (attempt {attempt})…")
@@ -182,6 +269,16 @@ def push_link(link_id: int, *, final_attempt: bool = True, attempt: int = 1,
         if again and not retrying:
             logger.info("Dispatcharr link %s: the guide changed during the push; pushing again", link_id)
             queue_push(link_id)
+
+
+def _unusable(link: DispatcharrLink) -> str:
+    """Why the link's Service cannot be pushed to ("" when it can)."""
+    if link.service is None:
+        return ("No Dispatcharr service is linked (it was deleted): pick a service or enter the URL and "
+                "credentials again.")
+    if not link.service.enabled:
+        return f"The service '{link.service.name}' is disabled in integrations: not pushing."
+    return ""
 
 
 def _push(link: DispatcharrLink, manager: EPGManager) -> str:

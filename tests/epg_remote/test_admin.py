@@ -5,6 +5,8 @@ from django.contrib.messages import get_messages
 from epg.remote.models import DispatcharrLink
 from epg.remote.tasks import push_refresh
 
+from .links import create_link
+
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "/admin/epg_remote/dispatcharrlink/"
@@ -19,7 +21,7 @@ def admin_web(client, admin_user):
 def make_link(fake, **kwargs):
     values = dict(url=fake.url, username=fake.username, password=fake.password, enabled=True)
     values.update(kwargs)
-    return DispatcharrLink.objects.create(**values)
+    return create_link(**values)
 
 
 def act(client, action, link):
@@ -64,8 +66,8 @@ def test_a_new_link_needs_a_password(admin_web, dispatcharr):
 def test_test_connection_action(admin_web, dispatcharr):
     link = make_link(dispatcharr)
     assert act(admin_web, "test_connection", link) == [f"{link}: Connected to Dispatcharr: 3 EPG sources found."]
-    link.password = "wrong-pass-77"
-    link.save()
+    link.service.api_password = "wrong-pass-77"
+    link.service.save()
     [message] = act(admin_web, "test_connection", link)
     assert "authentication failed: Invalid username or password" in message
 
@@ -92,3 +94,34 @@ def test_push_now_queues_the_task_for_enabled_links(admin_web, dispatcharr, monk
     assert messages[0].startswith("Queued a push to 1 Dispatcharr link(s)")
     assert messages[1] == f"Not pushed (disabled): {off}"
     assert dispatcharr.server.calls == []
+
+
+def test_a_new_link_typed_in_goes_to_a_manual_dispatcharr_service(admin_web, dispatcharr):
+    from integrations.models import Service
+
+    response = admin_web.post(f"{CHANGELIST}add/", {
+        "name": "Den", "url": dispatcharr.url + "/", "username": "admin", "password": dispatcharr.password,
+        "verify_tls": "on", "output_filename": "epg.xml",
+    })
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    link = DispatcharrLink.objects.get()
+    assert (link.service.source, link.service.service_type, link.service.api_url) == (
+        "manual", "dispatcharr", dispatcharr.url)
+    assert link.service.api_password == dispatcharr.password and Service.objects.count() == 1
+
+
+def test_a_service_synced_from_traefik_can_be_picked(admin_web, dispatcharr):
+    from integrations.models import Service
+
+    synced = Service.objects.create(name="dispatcharr", source="traefik", traefik_router="dispatcharr@docker",
+                                    api_url=dispatcharr.url, service_type="dispatcharr")
+    response = admin_web.post(f"{CHANGELIST}add/", {
+        "service": synced.pk, "username": "admin", "password": dispatcharr.password, "output_filename": "epg.xml",
+    })
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    link = DispatcharrLink.objects.get()
+    assert link.service_id == synced.pk and Service.objects.count() == 1
+    synced.refresh_from_db()
+    assert synced.api_password == dispatcharr.password and synced.api_url == dispatcharr.url
+    page = admin_web.get(f"{CHANGELIST}{link.pk}/change/").content.decode()
+    assert dispatcharr.password not in page and dispatcharr.url in page

@@ -4,6 +4,7 @@ import pytest
 from epg.remote.models import DispatcharrLink
 
 from .fake_dispatcharr import closed_port_url
+from .links import create_link
 
 pytestmark = pytest.mark.django_db
 
@@ -37,12 +38,15 @@ def test_put_checks_the_credentials_discovers_the_source_and_saves(admin_client_
     assert dispatcharr.logins == 1
 
 
-def test_the_password_is_encrypted_at_rest(admin_client_jwt, dispatcharr):
+def test_the_password_is_encrypted_at_rest_on_a_manual_dispatcharr_service(admin_client_jwt, dispatcharr):
     from django.db import connection
 
     admin_client_jwt.put("/api/dispatcharr/settings", body(dispatcharr), format="json")
+    service = DispatcharrLink.objects.get().service
+    assert (service.source, service.service_type, service.api_url, service.api_username) == (
+        "manual", "dispatcharr", dispatcharr.url, dispatcharr.username)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT password FROM epg_remote_dispatcharrlink")
+        cursor.execute("SELECT api_password FROM integrations_service WHERE id = %s", [service.pk])
         stored = cursor.fetchone()[0]
     assert stored.startswith("gAAAAA") and dispatcharr.password not in stored
 
@@ -110,7 +114,7 @@ def test_disabling_does_not_need_the_remote(admin_client_jwt, dispatcharr):
 
 
 def test_enabling_again_resets_the_authentication_failures(admin_client_jwt, dispatcharr):
-    DispatcharrLink.objects.create(enabled=False, url=dispatcharr.url, username="admin", password=dispatcharr.password,
+    create_link(enabled=False, url=dispatcharr.url, username="admin", password=dispatcharr.password,
                                    epg_id=21, auth_failures=3, last_result="disabled")
     response = admin_client_jwt.put("/api/dispatcharr/settings", {"enabled": True}, format="json")
     assert response.status_code == 200
@@ -118,8 +122,8 @@ def test_enabling_again_resets_the_authentication_failures(admin_client_jwt, dis
 
 
 def test_settings_edit_the_first_link_only(admin_client_jwt, dispatcharr):
-    first = DispatcharrLink.objects.create(url=dispatcharr.url, username="admin", password=dispatcharr.password)
-    DispatcharrLink.objects.create(url="http://other:9191", username="admin", password="x-other-pass")
+    first = create_link(url=dispatcharr.url, username="admin", password=dispatcharr.password)
+    create_link(url="http://other:9191", username="admin", password="x-other-pass")
     response = admin_client_jwt.put("/api/dispatcharr/settings", {"output_filename": "guide.xml"}, format="json")
     assert response.status_code == 200 and response.json()["id"] == first.pk
     response = admin_client_jwt.put("/api/dispatcharr/settings", {"url": "http://other:9191"}, format="json")

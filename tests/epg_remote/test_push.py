@@ -9,6 +9,7 @@ from epg.remote.models import DispatcharrLink
 from epg.remote.tasks import push_refresh
 
 from .fake_dispatcharr import closed_port_url
+from .links import create_link
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +25,7 @@ def fast(settings):
 def link_to(fake, **kwargs):
     values = dict(enabled=True, url=fake.url, username=fake.username, password=fake.password, epg_id=21)
     values.update(kwargs)
-    return DispatcharrLink.objects.create(**values)
+    return create_link(**values)
 
 
 def push(link, clock, **kwargs):
@@ -124,7 +125,7 @@ def test_a_403_counts_as_an_authentication_failure_and_a_success_resets_the_coun
 
 
 def test_a_refused_connection_asks_for_a_retry_then_gives_up(clock):
-    link = DispatcharrLink.objects.create(enabled=True, url=closed_port_url(), username="admin",
+    link = create_link(enabled=True, url=closed_port_url(), username="admin",
                                           password="secret-pass", epg_id=21)
     with pytest.raises(services.TemporaryPushError):
         push(link, clock, final_attempt=False)

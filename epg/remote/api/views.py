@@ -9,15 +9,17 @@ the message as a toast); only invalid input is a ``400``. Both contact the remot
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from django.db import transaction
 from rest_framework import exceptions, permissions
 from rest_framework.response import Response
 
 from epg.api.views import EPGAPIView
+from integrations.models import Service
 
 from .. import selectors, services
-from ..clients import manager_for
+from ..clients import manager_for, manager_for_service
 from ..manager import DispatcharrError, match_by_filename
-from ..models import DEFAULT_OUTPUT_FILENAME, DispatcharrLink, normalize_url
+from ..models import DEFAULT_OUTPUT_FILENAME, DispatcharrLink
 from . import serializers as s
 
 AUTH_ERRORS = {
@@ -128,25 +130,33 @@ class SettingsView(DispatcharrAPIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         link = selectors.default_link() or DispatcharrLink(output_filename=DEFAULT_OUTPUT_FILENAME)
+        pick = None
+        if data.get("service_id") is not None:
+            pick = Service.objects.filter(pk=data["service_id"]).first()
+            if pick is None:
+                raise exceptions.ValidationError({"service_id": [f"No service with id {data['service_id']}."]})
 
-        new_remote = any(k in data and data[k] != getattr(link, k) for k in ("url", "username"))
-        new_password = bool(data.get("password")) and data["password"] != link.password
+        before = (link.url, link.username, link.password)
+        try:
+            service = services.remote_service(link=link, pick=pick, url=data.get("url"),
+                                              username=data.get("username"), password=data.get("password"),
+                                              verify_tls=data.get("verify_tls"))
+        except services.SettingsInvalid as exc:
+            raise exceptions.ValidationError(exc.errors) from None
+        link.service = service
+        new_remote = (link.url, link.username) != before[:2]
+        new_password = link.password != before[2]
         new_filename = "output_filename" in data and data["output_filename"].strip() != link.output_filename
-        for key in ("enabled", "url", "username", "verify_tls"):
-            if key in data:
-                setattr(link, key, data[key])
+        if "enabled" in data:
+            link.enabled = data["enabled"]
         if "output_filename" in data:
             link.output_filename = data["output_filename"].strip()
-        if data.get("password"):
-            link.password = data["password"]
-        link.url = normalize_url(link.url)
-        link.username = (link.username or "").strip()
 
         missing = {key: ["This field is required."] for key in ("url", "username", "password")
                    if not getattr(link, key)}
         if missing:
             raise exceptions.ValidationError(missing)
-        if DispatcharrLink.objects.filter(url=link.url, username=link.username).exclude(pk=link.pk).exists():
+        if services._link_using(service, url=link.url, username=link.username, exclude_pk=link.pk):
             raise exceptions.ValidationError(
                 {"url": ["Another Dispatcharr link already uses this URL and username."]})
 
@@ -159,21 +169,22 @@ class SettingsView(DispatcharrAPIView):
 
         if link.enabled or new_remote or new_password:
             self._check(link)
-        fields = ["enabled", "url", "username", "password", "verify_tls", "output_filename", "epg_id", "epg_name",
-                  "updated_at"]
+        fields = ["enabled", "service", "output_filename", "epg_id", "epg_name", "updated_at"]
         if new_remote or new_password or data.get("enabled"):
             link.auth_failures = 0  # checked just now: a fresh start for the automatic disabling
             fields.append("auth_failures")
-        if link.pk is None:
-            link.save()
-        else:
-            # only the settings: a push that ended during the check above keeps its outcome and frees its claim
-            link.save(update_fields=fields)
-            link.refresh_from_db()
+        with transaction.atomic():
+            link.service = services.save_service(service)
+            if link.pk is None:
+                link.save()
+            else:
+                # only the settings: a push that ended during the check above keeps its outcome and frees its claim
+                link.save(update_fields=fields)
+                link.refresh_from_db()
         return Response(s.SettingsOutput(settings_payload(link)).data)
 
     def _check(self, link: DispatcharrLink) -> None:
-        manager = manager_for(link.url, link.username, link.password, verify=link.verify_tls, fresh_login=True)
+        manager = manager_for_service(link.service, fresh_login=True)
         try:
             sources = manager.fetch_sources()
         except DispatcharrError as exc:
