@@ -1,18 +1,26 @@
 from django import forms
 from django.contrib import admin, messages
+from rest_framework.exceptions import ValidationError
 
 from integrations.models import Service
 
 from . import services
 from .api.serializers import RemoteURLField
-from .models import DispatcharrLink
+from .models import DEFAULT_OUTPUT_FILENAME, DispatcharrLink
 
 
 class DispatcharrLinkForm(forms.ModelForm):
     """Pick an integrations Service (e.g. one synced from Traefik), or type the URL and credentials: they go to a
     manual Service of type dispatcharr. The password is write-only: never rendered back; left blank, the stored
-    one is kept."""
+    one is kept. Saving goes through ``services.prepare_link_settings``, the rule ``PUT /api/dispatcharr/settings``
+    follows: the credentials are checked against the remote when the link is enabled or they change."""
 
+    name = forms.CharField(max_length=100, required=False, help_text="A label for this Dispatcharr instance.")
+    enabled = forms.BooleanField(required=False, help_text="Push a refresh to this Dispatcharr after each "
+                                                           "regeneration of the guide output.")
+    service = forms.ModelChoiceField(Service.objects.order_by("name"), required=False,
+                                     help_text="An integrations service (e.g. synced from Traefik) instead of typing "
+                                               "its URL below.")
     url = forms.CharField(label="URL", max_length=500, required=False,
                           help_text="Base URL of the Dispatcharr instance, e.g. http://dispatcharr:9191 (not needed "
                                     "when a service is picked).")
@@ -22,17 +30,23 @@ class DispatcharrLinkForm(forms.ModelForm):
         help_text="Write-only. Leave blank to keep the stored password.",
     )
     verify_tls = forms.BooleanField(label="verify TLS", required=False, initial=True)
+    output_filename = forms.CharField(max_length=255, initial=DEFAULT_OUTPUT_FILENAME,
+                                      help_text="The file name of this project's guide as the remote Dispatcharr's "
+                                                "EPG source URL ends (used to discover the EPG source).")
+    epg_id = forms.IntegerField(label="EPG source id", required=False, min_value=1, max_value=2**31 - 1,
+                                help_text="The remote EPG source to refresh; blank: discovered by file name.")
 
     class Meta:
         model = DispatcharrLink
-        fields = ["name", "enabled", "service", "output_filename", "epg_id"]
+        fields: list[str] = []  # every field is the service's to apply (see clean)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["service"].queryset = Service.objects.order_by("name")
-        if self.instance.pk and self.instance.service_id:
-            self.initial.update(url=self.instance.url, username=self.instance.username,
-                                verify_tls=self.instance.verify_tls)
+        link = self.instance
+        if link.pk:
+            self.initial.update(name=link.name, enabled=link.enabled, service=link.service_id, url=link.url,
+                                username=link.username, verify_tls=link.verify_tls,
+                                output_filename=link.output_filename, epg_id=link.epg_id)
 
     def clean_url(self):
         value = self.cleaned_data.get("url") or ""
@@ -40,40 +54,34 @@ class DispatcharrLinkForm(forms.ModelForm):
             return ""
         try:
             return RemoteURLField().to_internal_value(value)
-        except Exception as exc:  # a DRF ValidationError: its message
-            raise forms.ValidationError(getattr(exc, "detail", [str(exc)])[0]) from None
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.detail[0]) from None
 
     def clean(self):
         data = super().clean()
         if self.errors:
             return data
-        changed = set(self.changed_data)
+        link = self.instance
+        changed = set(self.changed_data) if link.pk else {k for k, v in data.items() if v not in (None, "")}
         pick = data.get("service") if "service" in changed else None
-        values = {key: data.get(key) for key in ("url", "username") if key in changed and data.get(key)}
-        if "verify_tls" in changed or not self.instance.pk:
-            values["verify_tls"] = data.get("verify_tls")
-        try:
-            service = services.remote_service(link=self.instance, pick=pick, password=data.get("password") or None,
-                                              **values)
-        except services.SettingsInvalid as exc:
-            for field, messages_ in exc.errors.items():
-                self.add_error(field if field in self.fields else None, messages_)
-            return data
-        if not service.target_url:
-            self.add_error("url", "Enter the Dispatcharr URL, or pick a service.")
-        if not service.api_username:
-            self.add_error("username", "Enter the Dispatcharr username.")
-        if not service.api_password:
+        if not data.get("password") and not link.password and not (pick and pick.api_password):
             self.add_error("password", "Enter the Dispatcharr password.")
-        elif services._link_using(service, url=service.target_url.rstrip("/"), username=service.api_username,
-                                  exclude_pk=self.instance.pk):
-            self.add_error("url", "Another Dispatcharr link already uses this URL and username.")
-        self.remote = service
+            return data
+        values = {key: data[key] for key in ("url", "username") if key in changed and data.get(key)}
+        for key in ("name", "enabled", "verify_tls", "output_filename"):
+            if key in changed or not link.pk:
+                values[key] = data.get(key)
+        if "epg_id" in changed:
+            values["epg_id"] = data.get("epg_id")
+        try:
+            self.prepared = services.prepare_link_settings(link=link, service=pick,
+                                                           password=data.get("password") or None, **values)
+        except services.SettingsInvalid as exc:
+            for field, problems in exc.errors.items():
+                self.add_error(field if field in self.fields else None, problems)
+        except services.CredentialsRejected as exc:
+            self.add_error(None, exc.message)
         return data
-
-    def save(self, commit=True):
-        self.instance.service = services.save_service(self.remote)
-        return super().save(commit=commit)
 
 
 @admin.register(DispatcharrLink)
@@ -99,18 +107,18 @@ class DispatcharrLinkAdmin(admin.ModelAdmin):
         text = obj.last_message or ""
         return text if len(text) <= 80 else text[:79] + "…"
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        # only the form's own fields: clean() hands them to the service, nothing is copied onto the row directly
+        kwargs["fields"] = []
+        return super().get_form(request, obj, change, **kwargs)
+
     def save_model(self, request, obj, form, change):
-        new_credentials = {"service", "url", "username", "enabled"} & set(form.changed_data) or form.data.get("password")
-        if change and new_credentials:
-            obj.auth_failures = 0  # a fresh start for the automatic disabling
-        super().save_model(request, obj, form, change)
+        form.prepared.save()  # obj is form.prepared.link: the settings rule of services.prepare_link_settings
 
     @admin.action(description="Test connection")
     def test_connection(self, request, queryset):
-        from .clients import manager_for_link
-
-        for link in queryset:
-            result = services.check_connection(manager_for_link(link, fresh_login=True))
+        for link in queryset.select_related("service"):
+            result = services.check_link(link=link)
             level = messages.SUCCESS if result["success"] else messages.ERROR
             self.message_user(request, f"{link}: {result['message']}", level)
 

@@ -26,7 +26,7 @@ from homelab.http import HTTPError, redact_url
 from integrations.models import Service
 
 from .manager import DispatcharrError, EPGManager, match_by_filename
-from .models import DispatcharrLink, normalize_url
+from .models import DEFAULT_OUTPUT_FILENAME, DispatcharrLink, normalize_url
 from .selectors import enabled_link_ids
 
 logger = logging.getLogger("epg.remote")
@@ -171,6 +171,141 @@ def save_service(service: Service) -> Service:
         service.name = _service_name(normalize_url(service.target_url), service.api_username)
     service.save()
     return service
+
+
+# --- the link's settings (PUT /api/dispatcharr/settings and the admin's form) ---------------------
+
+KEEP = object()  # "left out": the stored value stays
+
+
+class CredentialsRejected(Exception):
+    """The remote refused the credentials (or could not be reached) when the settings were checked."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def credentials_confirmed(link: DispatcharrLink) -> None:
+    """The one rule for the automatic disabling: a fresh login that worked (a settings check, a "Test connection",
+    an import the remote accepted) starts the count of consecutive authentication failures again."""
+    link.auth_failures = 0
+    if link.pk is not None:
+        DispatcharrLink.objects.filter(pk=link.pk).update(auth_failures=0)
+
+
+class PreparedSettings:
+    """Settings checked and applied in memory: ``save()`` writes the Service and the link."""
+
+    FIELDS = ["name", "enabled", "service", "output_filename", "epg_id", "epg_name", "updated_at"]
+
+    def __init__(self, link: DispatcharrLink, service: Service, *, checked: bool):
+        self.link, self.service, self.checked = link, service, checked
+
+    def save(self) -> DispatcharrLink:
+        link = self.link
+        with transaction.atomic():
+            link.service = save_service(self.service)
+            if link.pk is None:
+                link.save()
+            else:
+                # only the settings: a push that ended during the check keeps its outcome and frees its claim
+                link.save(update_fields=self.FIELDS)
+                if self.checked:
+                    credentials_confirmed(link)
+                link.refresh_from_db()
+        logger.info("Dispatcharr link %s saved (service %s, %s)", link.pk, link.service_id,
+                    "enabled" if link.enabled else "disabled")
+        return link
+
+
+def prepare_link_settings(*, link: DispatcharrLink | None, service: Service | None = None,
+                          enabled: bool | None = None, url: str | None = None, username: str | None = None,
+                          password: str | None = None, verify_tls: bool | None = None, name: str | None = None,
+                          output_filename: str | None = None, epg_id=KEEP) -> PreparedSettings:
+    """Validate new settings of a link (a new one when ``link`` is None) and check them against the remote, in
+    memory; ``None`` / ``KEEP`` leave a value as stored, a blank password keeps the stored one.
+
+    The credentials are checked (a fresh login and a listing of the EPG sources) whenever the link is enabled
+    or its URL, username or password change; a check that passes resets the authentication failure count. With
+    the check, an ``epg_id`` must name a non-dummy source of the remote, and when it is None, or left out while
+    the remote or the output file name changed, the source is discovered by ``output_filename``. Raises
+    ``SettingsInvalid`` (field errors) or ``CredentialsRejected``; nothing is written until ``save()``."""
+    link = link or DispatcharrLink(output_filename=DEFAULT_OUTPUT_FILENAME)
+    before = (link.url, link.username, link.password)
+    remote = remote_service(link=link, pick=service, url=url, username=username, password=password,
+                            verify_tls=verify_tls)
+    link.service = remote
+    new_remote = (link.url, link.username) != before[:2]
+    new_password = link.password != before[2]
+    new_filename = output_filename is not None and output_filename.strip() != link.output_filename
+    if enabled is not None:
+        link.enabled = enabled
+    if name is not None:
+        link.name = name
+    if output_filename is not None:
+        link.output_filename = output_filename.strip()
+
+    missing = {key: ["This field is required."] for key in ("url", "username", "password") if not getattr(link, key)}
+    if missing:
+        raise SettingsInvalid(missing)
+    if _link_using(remote, url=link.url, username=link.username, exclude_pk=link.pk):
+        raise SettingsInvalid({"url": ["Another Dispatcharr link already uses this URL and username."]})
+
+    if epg_id is not KEEP:
+        if epg_id != link.epg_id:
+            link.epg_name = ""
+        link.epg_id = epg_id
+    elif new_remote or new_filename:
+        link.epg_id, link.epg_name = None, ""
+
+    checked = link.enabled or new_remote or new_password
+    if checked:
+        check_settings(link)
+        link.auth_failures = 0  # written by save(), through credentials_confirmed
+    return PreparedSettings(link, remote, checked=checked)
+
+
+def save_link_settings(**values) -> DispatcharrLink:
+    """``prepare_link_settings(**values).save()``: what ``PUT /api/dispatcharr/settings`` does."""
+    return prepare_link_settings(**values).save()
+
+
+def check_settings(link: DispatcharrLink) -> None:
+    """A fresh login and a listing of the remote's EPG sources; sets the link's ``epg_id`` / ``epg_name``."""
+    from .clients import manager_for_service
+
+    try:
+        sources = manager_for_service(link.service, fresh_login=True).fetch_sources()
+    except DispatcharrError as exc:
+        logger.info("Dispatcharr settings refused: %s", exc.message)
+        raise CredentialsRejected(f"Settings not saved: {exc.message}") from None
+    if link.epg_id is not None:
+        source = next((x for x in sources if x.get("id") == link.epg_id), None)
+        if source is None:
+            raise SettingsInvalid({"epg_id": [f"Dispatcharr has no EPG source with id {link.epg_id}."]})
+        if source.get("source_type") == "dummy":
+            raise SettingsInvalid({"epg_id": [
+                f"EPG source {link.epg_id} ('{source.get('name', '')}') is a dummy source; Dispatcharr does not "
+                "refresh dummy sources."]})
+        link.epg_name = source.get("name") or ""
+    else:
+        source = match_by_filename(sources, link.output_filename)
+        if source is not None:
+            link.epg_id, link.epg_name = source.get("id"), source.get("name") or ""
+
+
+def check_link(*, link: DispatcharrLink) -> dict:
+    """The admin's "Test connection": ``{success, message, epg_sources}`` from a fresh login with the link's
+    Service; a success resets the authentication failure count (``credentials_confirmed``)."""
+    from .clients import manager_for_service
+
+    if link.service is None:
+        return {"success": False, "message": _unusable(link), "epg_sources": []}
+    result = check_connection(manager_for_service(link.service, fresh_login=True))
+    if result["success"]:
+        credentials_confirmed(link)
+    return result
 
 
 # --- the push -------------------------------------------------------------------------------------

@@ -125,3 +125,50 @@ def test_a_service_synced_from_traefik_can_be_picked(admin_web, dispatcharr):
     assert synced.api_password == dispatcharr.password and synced.api_url == dispatcharr.url
     page = admin_web.get(f"{CHANGELIST}{link.pk}/change/").content.decode()
     assert dispatcharr.password not in page and dispatcharr.url in page
+
+
+def change_form(link, fake, **changes):
+    values = {"name": link.name, "enabled": "on" if link.enabled else "", "service": link.service_id,
+              "url": link.url, "username": link.username, "password": "", "verify_tls": "on",
+              "output_filename": link.output_filename, "epg_id": link.epg_id or ""}
+    values.update(changes)
+    return {k: v for k, v in values.items() if v not in ("", None)}
+
+
+def test_saving_checks_the_credentials_as_the_api_does(admin_web, dispatcharr):
+    link = make_link(dispatcharr, enabled=False, epg_id=21, auth_failures=3)
+    response = admin_web.post(f"{CHANGELIST}{link.pk}/change/",
+                              change_form(link, dispatcharr, enabled="on", password="wrong-pass-42"))
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.non_field_errors()
+    assert errors == [f"Settings not saved: Listing EPG sources on Dispatcharr at {dispatcharr.url}: authentication "
+                      "failed: Invalid username or password"]
+    link.refresh_from_db()
+    assert not link.enabled and link.auth_failures == 3 and link.password == dispatcharr.password
+    assert "wrong-pass-42" not in response.content.decode()
+
+
+def test_enabling_with_working_credentials_resets_the_failures_and_discovers_the_source(admin_web, dispatcharr):
+    link = make_link(dispatcharr, enabled=False, epg_id=None, auth_failures=3, last_result="disabled")
+    response = admin_web.post(f"{CHANGELIST}{link.pk}/change/", change_form(link, dispatcharr, enabled="on"))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    link.refresh_from_db()
+    assert link.enabled and link.auth_failures == 0
+    assert (link.epg_id, link.epg_name) == (21, "_Teamarr - Detroit Sports")
+    assert dispatcharr.logins == 1
+
+
+def test_editing_only_the_label_of_a_disabled_link_does_not_contact_the_remote(admin_web, dispatcharr):
+    link = make_link(dispatcharr, enabled=False, auth_failures=3)
+    response = admin_web.post(f"{CHANGELIST}{link.pk}/change/", change_form(link, dispatcharr, name="Attic"))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    link.refresh_from_db()
+    assert link.name == "Attic" and link.auth_failures == 3
+    assert dispatcharr.server.calls == []
+
+
+def test_a_passing_test_connection_resets_the_authentication_failures(admin_web, dispatcharr):
+    link = make_link(dispatcharr, auth_failures=2)
+    assert act(admin_web, "test_connection", link) == [f"{link}: Connected to Dispatcharr: 3 EPG sources found."]
+    link.refresh_from_db()
+    assert link.auth_failures == 0

@@ -152,21 +152,21 @@ def test_a_push_ending_while_the_settings_are_checked_keeps_its_outcome(admin_cl
 
     from django.utils import timezone as djtz
 
-    from epg.remote.api import views
+    from epg.remote import services
 
     assert admin_client_jwt.put("/api/dispatcharr/settings", body(dispatcharr), format="json").status_code == 200
     link = DispatcharrLink.objects.get()
     DispatcharrLink.objects.filter(pk=link.pk).update(pushing_since=djtz.now(), last_result="running")
     ended = datetime(2030, 1, 1, tzinfo=timezone.utc)
-    original = views.SettingsView._check
+    original = services.check_settings
 
-    def check(self, link):
-        original(self, link)
+    def check(link):
+        original(link)
         DispatcharrLink.objects.filter(pk=link.pk).update(  # the push task, in the worker, meanwhile
             pushing_since=None, push_pending=False, last_result="success", last_sync=ended,
             last_message="EPG refresh success in 2.0s", last_duration=2.0)
 
-    monkeypatch.setattr(views.SettingsView, "_check", check)
+    monkeypatch.setattr(services, "check_settings", check)
     response = admin_client_jwt.put("/api/dispatcharr/settings", body(dispatcharr, name="x", verify_tls=False),
                                     format="json")
     assert response.status_code == 200, response.content

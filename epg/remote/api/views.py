@@ -9,7 +9,6 @@ the message as a toast); only invalid input is a ``400``. Both contact the remot
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from django.db import transaction
 from rest_framework import exceptions, permissions
 from rest_framework.response import Response
 
@@ -17,8 +16,7 @@ from epg.api.views import EPGAPIView
 from integrations.models import Service
 
 from .. import selectors, services
-from ..clients import manager_for, manager_for_service
-from ..manager import DispatcharrError, match_by_filename
+from ..clients import manager_for
 from ..models import DEFAULT_OUTPUT_FILENAME, DispatcharrLink
 from . import serializers as s
 
@@ -128,77 +126,16 @@ class SettingsView(DispatcharrAPIView):
     def put(self, request):
         serializer = s.SettingsInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        link = selectors.default_link() or DispatcharrLink(output_filename=DEFAULT_OUTPUT_FILENAME)
-        pick = None
+        data = dict(serializer.validated_data)
         if data.get("service_id") is not None:
-            pick = Service.objects.filter(pk=data["service_id"]).first()
-            if pick is None:
+            data["service"] = Service.objects.filter(pk=data["service_id"]).first()
+            if data["service"] is None:
                 raise exceptions.ValidationError({"service_id": [f"No service with id {data['service_id']}."]})
-
-        before = (link.url, link.username, link.password)
+        data.pop("service_id", None)
         try:
-            service = services.remote_service(link=link, pick=pick, url=data.get("url"),
-                                              username=data.get("username"), password=data.get("password"),
-                                              verify_tls=data.get("verify_tls"))
+            link = services.save_link_settings(link=selectors.default_link(), **data)
         except services.SettingsInvalid as exc:
             raise exceptions.ValidationError(exc.errors) from None
-        link.service = service
-        new_remote = (link.url, link.username) != before[:2]
-        new_password = link.password != before[2]
-        new_filename = "output_filename" in data and data["output_filename"].strip() != link.output_filename
-        if "enabled" in data:
-            link.enabled = data["enabled"]
-        if "output_filename" in data:
-            link.output_filename = data["output_filename"].strip()
-
-        missing = {key: ["This field is required."] for key in ("url", "username", "password")
-                   if not getattr(link, key)}
-        if missing:
-            raise exceptions.ValidationError(missing)
-        if services._link_using(service, url=link.url, username=link.username, exclude_pk=link.pk):
-            raise exceptions.ValidationError(
-                {"url": ["Another Dispatcharr link already uses this URL and username."]})
-
-        if "epg_id" in data:
-            if data["epg_id"] != link.epg_id:
-                link.epg_name = ""
-            link.epg_id = data["epg_id"]
-        elif new_remote or new_filename:
-            link.epg_id, link.epg_name = None, ""
-
-        if link.enabled or new_remote or new_password:
-            self._check(link)
-        fields = ["enabled", "service", "output_filename", "epg_id", "epg_name", "updated_at"]
-        if new_remote or new_password or data.get("enabled"):
-            link.auth_failures = 0  # checked just now: a fresh start for the automatic disabling
-            fields.append("auth_failures")
-        with transaction.atomic():
-            link.service = services.save_service(service)
-            if link.pk is None:
-                link.save()
-            else:
-                # only the settings: a push that ended during the check above keeps its outcome and frees its claim
-                link.save(update_fields=fields)
-                link.refresh_from_db()
+        except services.CredentialsRejected as exc:
+            raise CredentialsRejected(exc.message) from None
         return Response(s.SettingsOutput(settings_payload(link)).data)
-
-    def _check(self, link: DispatcharrLink) -> None:
-        manager = manager_for_service(link.service, fresh_login=True)
-        try:
-            sources = manager.fetch_sources()
-        except DispatcharrError as exc:
-            raise CredentialsRejected(f"Settings not saved: {exc.message}") from None
-        if link.epg_id is not None:
-            source = next((x for x in sources if x.get("id") == link.epg_id), None)
-            if source is None:
-                raise exceptions.ValidationError({"epg_id": [f"Dispatcharr has no EPG source with id {link.epg_id}."]})
-            if source.get("source_type") == "dummy":
-                raise exceptions.ValidationError({"epg_id": [
-                    f"EPG source {link.epg_id} ('{source.get('name', '')}') is a dummy source; Dispatcharr does not "
-                    "refresh dummy sources."]})
-            link.epg_name = source.get("name") or ""
-        else:
-            source = match_by_filename(sources, link.output_filename)
-            if source is not None:
-                link.epg_id, link.epg_name = source.get("id"), source.get("name") or ""
