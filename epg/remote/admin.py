@@ -4,7 +4,7 @@ from rest_framework.exceptions import ValidationError
 
 from integrations.models import Service
 
-from . import services
+from . import services, tasks
 from .api.serializers import RemoteURLField
 from .models import DEFAULT_OUTPUT_FILENAME, DispatcharrLink
 
@@ -138,7 +138,7 @@ class DispatcharrLinkAdmin(admin.ModelAdmin):
             if not link.enabled:
                 skipped.append(str(link))
                 continue
-            services.queue_push(link.pk)
+            tasks.queue_push(link.pk)
             queued += 1
         if queued:
             self.message_user(request, f"Queued a push to {queued} Dispatcharr link(s); the result shows in "

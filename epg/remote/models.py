@@ -12,9 +12,7 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils import timezone
-
-from homelab import events
+from homelab import clock, events
 from homelab.validators import http_url_problem
 
 DEFAULT_OUTPUT_FILENAME = "epg.xml"
@@ -80,6 +78,8 @@ class DispatcharrLink(models.Model):
 
     # Job state of the push (DESIGN.md, "Work"): one push per link at a time, claimed with a conditional UPDATE.
     pushing_since = models.DateTimeField(null=True, blank=True, editable=False)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False,
+                                        help_text="Touched by the running push every few seconds (homelab.jobs).")
     push_pending = models.BooleanField(default=False, editable=False,
                                        help_text="The output changed again while a push ran: push once more.")
 
@@ -117,6 +117,15 @@ class DispatcharrLink(models.Model):
     def verify_tls(self) -> bool:
         return self.service.verify_ssl if self.service else True
 
+    def unusable_reason(self) -> str:
+        """Why nothing can be pushed to this link's Service ("" when something can)."""
+        if self.service is None:
+            return ("No Dispatcharr service is linked (it was deleted): pick a service or enter the URL and "
+                    "credentials again.")
+        if not self.service.enabled:
+            return f"The service '{self.service.name}' is disabled in integrations: not pushing."
+        return ""
+
     @property
     def is_pushing(self) -> bool:
         return self.pushing_since is not None
@@ -126,7 +135,7 @@ class DispatcharrLink(models.Model):
         publish it as a ``dispatcharr_push`` event on the epg channel."""
         self.last_result = result
         self.last_message = message
-        self.last_attempt_at = timezone.now()
+        self.last_attempt_at = clock.now()
         for name, value in fields.items():
             setattr(self, name, value)
         self.save(update_fields=["last_result", "last_message", "last_attempt_at", "updated_at", *fields])

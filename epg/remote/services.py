@@ -1,48 +1,20 @@
-"""Writes of the push-refresh: testing a connection, discovering the remote EPG source, pushing a refresh.
-
-``push_link(link_id)`` is what the Celery task runs after /output/epg.xml is regenerated: it claims the link
-(one push per link at a time; a push asked for meanwhile is remembered and run once more afterwards), makes
-sure the link knows its remote EPG source (discovering it by the output file name), reads the source,
-``POST /api/epg/import/``, then polls the source as the guide's ``wait_for_refresh`` does, and writes the outcome
-on the row. Temporary failures (refused connection, timeout, 5xx) raise ``TemporaryPushError`` so the task can
-retry; authentication failures are counted, and past ``DISPATCHARR_AUTH_FAILURE_LIMIT`` in a row the link
-disables itself, saying why. Nothing here ever raises into the guide import that triggered it.
-"""
+"""Writes of the push-refresh's settings: testing a connection, discovering the remote EPG source, the link's
+Service and its settings (``save_link_settings``, the one rule of ``PUT /api/dispatcharr/settings`` and the admin).
+The push itself is ``pushes.py``; queueing is ``tasks.py`` (nothing here imports it)."""
 from __future__ import annotations
 
 import logging
-import time
-from datetime import timedelta
-from typing import Callable
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
-from django.utils import timezone
-
-from homelab import jobs
-from homelab.http import HTTPError, redact_url
 
 from integrations.models import Service
 
 from .manager import DispatcharrError, EPGManager, match_by_filename
 from .models import DEFAULT_OUTPUT_FILENAME, DispatcharrLink, normalize_url
-from .selectors import enabled_link_ids
 
 logger = logging.getLogger("epg.remote")
 
-Result = DispatcharrLink.Result
 SOURCE_FIELDS = ("id", "name", "source_type", "url", "is_active", "status", "last_refresh", "updated_at")
-
-
-class TemporaryPushError(Exception):
-    """A push failed for a reason worth retrying (the row says so already)."""
-
-
-def _default_manager_factory(link: DispatcharrLink, **kwargs) -> EPGManager:
-    from .clients import manager_for_link
-
-    return manager_for_link(link, **kwargs)
 
 
 def source_summary(source: dict) -> dict:
@@ -84,7 +56,10 @@ def discover_source(manager: EPGManager, filename: str) -> dict:
 
 def discover_for_link(link: DispatcharrLink, *, manager: EPGManager | None = None) -> dict:
     """Discover and store the link's EPG source; returns the discovery result."""
-    manager = manager or _default_manager_factory(link)
+    if manager is None:
+        from .clients import manager_for_link
+
+        manager = manager_for_link(link)
     result = discover_source(manager, link.output_filename)
     if result["success"]:
         link.epg_id, link.epg_name = result["epg_id"], result["epg_name"]
@@ -301,210 +276,8 @@ def check_link(*, link: DispatcharrLink) -> dict:
     from .clients import manager_for_service
 
     if link.service is None:
-        return {"success": False, "message": _unusable(link), "epg_sources": []}
+        return {"success": False, "message": link.unusable_reason(), "epg_sources": []}
     result = check_connection(manager_for_service(link.service, fresh_login=True))
     if result["success"]:
         credentials_confirmed(link)
     return result
-
-
-# --- the push -------------------------------------------------------------------------------------
-
-def stale_after() -> timedelta:
-    """A claim older than this belongs to a worker that died: the longest a push can take, plus a margin."""
-    return timedelta(seconds=settings.DISPATCHARR_WAIT_TIMEOUT + 6 * settings.DISPATCHARR_TIMEOUT + 300)
-
-
-def claim_push(link_id: int) -> bool:
-    now = timezone.now()
-    return DispatcharrLink.objects.filter(pk=link_id, enabled=True).filter(
-        Q(pushing_since__isnull=True) | Q(pushing_since__lt=now - stale_after())
-    ).update(pushing_since=now, push_pending=False) == 1
-
-
-def release_push(link_id: int) -> bool:
-    """Free the claim; True when another push was asked for while this one ran (and is now to be queued)."""
-    with transaction.atomic():
-        pending = DispatcharrLink.objects.filter(pk=link_id, push_pending=True, enabled=True).update(
-            push_pending=False, pushing_since=None)
-        if not pending:
-            DispatcharrLink.objects.filter(pk=link_id).update(pushing_since=None)
-    return bool(pending)
-
-
-def queue_push(link_id: int) -> None:
-    """Queue the push task once the current transaction commits (never run it in a web request)."""
-    from .tasks import push_refresh
-
-    transaction.on_commit(lambda: push_refresh.delay(link_id), robust=True)
-
-
-def push_link(link_id: int, *, final_attempt: bool = True, attempt: int = 1,
-              manager_factory: Callable[..., EPGManager] = _default_manager_factory,
-              clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], object] = time.sleep) -> str:
-    """Push a refresh to one linked Dispatcharr; returns the outcome (a ``last_result`` value, or ``gone`` /
-    ``disabled`` / ``pending``). Raises TemporaryPushError when a retry may help and this is not the final
-    attempt."""
-    link = DispatcharrLink.objects.filter(pk=link_id).first()
-    if link is None:
-        logger.info("Dispatcharr link %s is gone: nothing to push", link_id)
-        return "gone"
-    if not link.enabled:
-        logger.info("Dispatcharr link %s is disabled: not pushing", link_id)
-        return "disabled"
-    if not claim_push(link_id):
-        DispatcharrLink.objects.filter(pk=link_id).update(push_pending=True)
-        logger.info("Dispatcharr link %s: a push is already running; another one will follow it", link_id)
-        return "pending"
-    again = False
-    retrying = False
-    try:
-        link.refresh_from_db()
-        problem = _unusable(link)
-        if problem:
-            link.record(Result.ERROR, problem)
-            logger.warning("Dispatcharr link %s: %s", link_id, problem)
-            return Result.ERROR
-        where = redact_url(link.url)
-        logger.info("Dispatcharr link %s: pushing a refresh to %s (attempt %s)", link_id, where, attempt)
-        link.record(Result.RUNNING, f"Pushing a refresh to {where} (attempt {attempt})…")
-        try:
-            manager = manager_factory(link, clock=clock, sleep=sleep)
-        except HTTPError as exc:  # a URL the client refuses
-            link.record(Result.ERROR, f"Cannot reach Dispatcharr: {exc}")
-            logger.warning("Dispatcharr link %s: %s", link_id, exc)
-            return Result.ERROR
-        try:
-            return _push(link, manager)
-        except DispatcharrError as exc:
-            if exc.is_auth:
-                return _auth_failed(link, exc)
-            if exc.temporary and not final_attempt:
-                link.record(Result.RETRYING, f"{exc.message}; retrying (attempt {attempt} of "
-                                             f"{jobs.max_retries() + 1}).")
-                logger.warning("Dispatcharr link %s: %s; will retry", link_id, exc.message)
-                retrying = True
-                raise TemporaryPushError(exc.message) from None
-            message = exc.message
-            if exc.temporary:
-                message = f"{message} (gave up after {attempt} attempt{'s' if attempt != 1 else ''})"
-            link.record(Result.ERROR, message)
-            logger.warning("Dispatcharr link %s: push failed: %s", link_id, message)
-            return Result.ERROR
-    except TemporaryPushError:
-        raise
-    except Exception as exc:  # a bug must not leave the row saying "running"
-        logger.exception("Dispatcharr link %s: push failed unexpectedly", link_id)
-        DispatcharrLink.objects.filter(pk=link_id).update(
-            last_result=Result.ERROR, last_message=f"Push failed unexpectedly: {type(exc).__name__}",
-            last_attempt_at=timezone.now())
-        return Result.ERROR
-    finally:
-        again = release_push(link_id)
-        if again and not retrying:
-            logger.info("Dispatcharr link %s: the guide changed during the push; pushing again", link_id)
-            queue_push(link_id)
-
-
-def _unusable(link: DispatcharrLink) -> str:
-    """Why the link's Service cannot be pushed to ("" when it can)."""
-    if link.service is None:
-        return ("No Dispatcharr service is linked (it was deleted): pick a service or enter the URL and "
-                "credentials again.")
-    if not link.service.enabled:
-        return f"The service '{link.service.name}' is disabled in integrations: not pushing."
-    return ""
-
-
-def _push(link: DispatcharrLink, manager: EPGManager) -> str:
-    if link.epg_id is None and not _rediscover(link, manager, reason="No EPG source id is set"):
-        return Result.ERROR
-    before = manager.fetch_source(link.epg_id)
-    if before is None:
-        if not _rediscover(link, manager, reason=f"EPG source {link.epg_id} no longer exists on Dispatcharr"):
-            return Result.ERROR
-        before = manager.fetch_source(link.epg_id)
-        if before is None:
-            link.record(Result.ERROR, f"EPG source {link.epg_id} disappeared from Dispatcharr during the push.")
-            return Result.ERROR
-    try:
-        manager.trigger_import(link.epg_id)
-    except DispatcharrError as exc:
-        if exc.kind == DispatcharrError.BAD_REQUEST:
-            link.record(Result.ERROR, exc.message)
-            return Result.ERROR
-        raise
-    # The remote accepted the import: the credentials work.
-    DispatcharrLink.objects.filter(pk=link.pk).update(auth_failures=0)
-    link.auth_failures = 0
-    timeout = settings.DISPATCHARR_WAIT_TIMEOUT
-    outcome = manager.await_completion(link.epg_id, before, timeout=timeout,
-                                       poll_interval=settings.DISPATCHARR_POLL_INTERVAL)
-    source = outcome.get("source") or {}
-    name = source.get("name") or before.get("name") or link.epg_name
-    fields = {"last_duration": round(outcome["duration"], 3)}
-    if name and name != link.epg_name:
-        fields["epg_name"] = name
-    if outcome["final_status"] == "success":
-        fields["last_sync"] = timezone.now()
-        link.record(Result.SUCCESS, outcome["message"], **fields)
-        logger.info("Dispatcharr link %s: %s (source %s)", link.pk, outcome["message"], link.epg_id)
-        return Result.SUCCESS
-    if outcome["final_status"] == "error":
-        remote = source.get("last_message") or ""
-        message = outcome["message"] + (f": {remote}" if remote else "")
-        link.record(Result.ERROR, message, **fields)
-        logger.warning("Dispatcharr link %s: %s", link.pk, message)
-        return Result.ERROR
-    status = source.get("status")
-    message = outcome["message"] + (f" (last status: {status})" if status else "")
-    link.record(Result.TIMEOUT, message, **fields)
-    logger.warning("Dispatcharr link %s: %s", link.pk, message)
-    return Result.TIMEOUT
-
-
-def _rediscover(link: DispatcharrLink, manager: EPGManager, *, reason: str) -> bool:
-    result = discover_source(manager, link.output_filename)
-    if not result["success"]:
-        link.record(Result.ERROR, f"{reason}, and discovery failed: {result['message']}")
-        logger.warning("Dispatcharr link %s: %s; discovery failed: %s", link.pk, reason, result["message"])
-        return False
-    logger.info("Dispatcharr link %s: %s; using the discovered source %s (%s)", link.pk, reason,
-                result["epg_id"], result["epg_name"])
-    link.epg_id, link.epg_name = result["epg_id"], result["epg_name"]
-    link.save(update_fields=["epg_id", "epg_name", "updated_at"])
-    return True
-
-
-def _auth_failed(link: DispatcharrLink, exc: DispatcharrError) -> str:
-    limit = settings.DISPATCHARR_AUTH_FAILURE_LIMIT
-    DispatcharrLink.objects.filter(pk=link.pk).update(auth_failures=F("auth_failures") + 1)
-    link.refresh_from_db(fields=["auth_failures"])
-    count = link.auth_failures
-    if count >= limit:
-        message = (f"Disabled after {count} consecutive authentication failures: {exc.message}. "
-                   "Correct the username or password (and the user's permissions), then enable the link again.")
-        link.record(Result.DISABLED, message, enabled=False)
-        logger.error("Dispatcharr link %s disabled: %s", link.pk, message)
-        return Result.DISABLED
-    message = f"{exc.message} (authentication failure {count} of {limit} before the link disables itself)"
-    link.record(Result.ERROR, message)
-    logger.warning("Dispatcharr link %s: %s", link.pk, message)
-    return Result.ERROR
-
-
-def on_output_regenerated(sender=None, filename: str = "epg.xml", source_id=None, **kwargs) -> None:
-    """Receiver of ``epg.signals.output_regenerated``: queue a push for every enabled link. Never raises."""
-    try:
-        ids = enabled_link_ids()
-    except Exception:
-        logger.exception("Could not read the Dispatcharr links after %s was regenerated", filename)
-        return
-    for link_id in ids:
-        try:
-            queue_push(link_id)
-        except Exception:
-            logger.exception("Could not queue the push to Dispatcharr link %s", link_id)
-    if ids:
-        logger.info("%s regenerated (import of source %s): pushing to %d Dispatcharr link(s)", filename, source_id,
-                    len(ids))

@@ -3,7 +3,7 @@ encrypted credentials; PUT /api/dispatcharr/settings writes through, and a Servi
 picked (``service_id``) instead of typing its URL again."""
 import pytest
 
-from epg.remote import services
+from epg.remote import pushes
 from epg.remote.models import DispatcharrLink
 from integrations.models import Service
 
@@ -91,7 +91,7 @@ def test_the_push_uses_the_credentials_on_the_service(dispatcharr):
     link = create_link(url=dispatcharr.url, username="admin", password="old-wrong-pass", enabled=True, epg_id=21)
     link.service.api_password = dispatcharr.password  # changed in integrations, not on the link
     link.service.save()
-    assert services.push_link(link.pk, final_attempt=True) == "success"
+    assert pushes.push_link(link.pk, final_attempt=True).outcome == "success"
 
 
 def test_a_deleted_service_leaves_the_link_saying_why(admin_client_jwt, dispatcharr):
@@ -102,7 +102,7 @@ def test_a_deleted_service_leaves_the_link_saying_why(admin_client_jwt, dispatch
     assert link.service is None
     settings = admin_client_jwt.get("/api/dispatcharr/settings").json()
     assert (settings["url"], settings["username"], settings["password_set"]) == ("", "", False)
-    assert services.push_link(link.pk) == "error"
+    assert pushes.push_link(link.pk).outcome == "error"
     link.refresh_from_db()
     assert link.last_message == ("No Dispatcharr service is linked (it was deleted): pick a service or enter the "
                                  "URL and credentials again.")
@@ -112,7 +112,7 @@ def test_a_deleted_service_leaves_the_link_saying_why(admin_client_jwt, dispatch
 def test_a_disabled_service_is_not_pushed_to(dispatcharr):
     link = create_link(url=dispatcharr.url, username="admin", password=dispatcharr.password, enabled=True, epg_id=21)
     Service.objects.filter(pk=link.service_id).update(enabled=False)
-    assert services.push_link(link.pk) == "error"
+    assert pushes.push_link(link.pk).outcome == "error"
     link.refresh_from_db()
     assert link.last_message == f"The service '{link.service.name}' is disabled in integrations: not pushing."
     assert dispatcharr.server.calls == []

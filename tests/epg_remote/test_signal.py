@@ -1,7 +1,7 @@
 """output_regenerated -> a push task for every enabled link, queued after commit, run by a real worker."""
 import pytest
 
-from epg.remote import services
+from epg.remote import tasks
 from epg.remote.models import DispatcharrLink
 from epg.remote.tasks import push_refresh
 from epg.signals import output_regenerated
@@ -38,7 +38,7 @@ def test_the_receiver_never_raises(monkeypatch, caplog):
     def broken(link_id):
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr(services, "queue_push", broken)
+    monkeypatch.setattr(tasks, "queue_push", broken)
     output_regenerated.send(sender=None, filename="epg.xml", source_id=None)
     assert "Could not queue the push to Dispatcharr link" in caplog.text
 
