@@ -12,16 +12,16 @@ push task and the API use them to report a precise reason and to decide whether 
 
 ``client`` is anything with ``request(method, endpoint, json=None, raw=True)`` returning a
 ``requests.Response`` (in production the integrations ``GenericAPIClient`` in JWT mode, see ``clients.py``)
-and raising ``homelab.http.HTTPError`` for transport or login failures. ``clock`` (monotonic seconds) and
-``sleep`` are injectable so tests do not wait for real seconds.
+and raising ``homelab.http.HTTPError`` for transport or login failures. Waits read ``homelab.clock``
+(``monotonic`` / ``sleep``), so tests move the clock instead of waiting; ``clock`` and ``sleep`` may also be given.
 """
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any, Callable
 from urllib.parse import unquote, urlsplit
 
+from homelab import clock as project_clock
 from homelab.http import HTTPError, is_temporary
 
 logger = logging.getLogger("epg.remote")
@@ -155,13 +155,19 @@ def match_by_filename(sources: list[dict], filename: str) -> dict | None:
 
 
 class EPGManager:
-    def __init__(self, client, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Any] = time.sleep, label: str = "Dispatcharr"):
+    def __init__(self, client, *, clock: Callable[[], float] | None = None,
+                 sleep: Callable[[float], Any] | None = None, label: str = "Dispatcharr"):
         self.client = client
-        self.clock = clock
-        self.sleep = sleep
+        self._clock, self._sleep = clock, sleep
         self.label = label
         self.last_error: DispatcharrError | None = None
+
+    # --- time: homelab.clock unless given, read at each call so tests can move it -------------------
+    def clock(self) -> float:
+        return (self._clock or project_clock.monotonic)()
+
+    def sleep(self, seconds: float) -> None:
+        (self._sleep or project_clock.sleep)(seconds)
 
     # --- transport --------------------------------------------------------------------------------
     def _call(self, method: str, endpoint: str, json: dict | None = None, *, what: str):

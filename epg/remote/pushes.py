@@ -82,8 +82,7 @@ def sweep_lost_pushes() -> int:
 
 
 def push_link(link_id: int, *, final_attempt: bool = True, attempt: int = 1,
-              manager_factory: Callable[..., EPGManager] | None = None,
-              clock: Callable[[], float] | None = None, sleep: Callable[[float], object] | None = None) -> PushResult:
+              manager_factory: Callable[..., EPGManager] | None = None) -> PushResult:
     """Push a refresh to one linked Dispatcharr. Raises ``jobs.RetryLater`` when a retry may help and this is not
     the final attempt (the row says "retrying" and the claim is freed)."""
     link = DispatcharrLink.objects.filter(pk=link_id).first()
@@ -110,9 +109,8 @@ def push_link(link_id: int, *, final_attempt: bool = True, attempt: int = 1,
         where = redact_url(link.url)
         logger.info("Dispatcharr link %s: pushing a refresh to %s (attempt %s)", link_id, where, attempt)
         link.record(Result.RUNNING, f"Pushing a refresh to {where} (attempt {attempt})…")
-        kwargs = {k: v for k, v in (("clock", clock), ("sleep", sleep)) if v is not None}
         try:
-            manager = (manager_factory or _default_manager_factory)(link, **kwargs)
+            manager = (manager_factory or _default_manager_factory)(link)
         except HTTPError as exc:  # a URL the client refuses
             link.record(Result.ERROR, f"Cannot reach Dispatcharr: {exc}")
             logger.warning("Dispatcharr link %s: %s", link_id, exc)
@@ -141,17 +139,13 @@ def push_link(link_id: int, *, final_attempt: bool = True, attempt: int = 1,
         logger.exception("Dispatcharr link %s: push failed unexpectedly", link_id)
         DispatcharrLink.objects.filter(pk=link_id, pushing_since=token).update(
             last_result=Result.ERROR, last_message=f"Push failed unexpectedly: {type(exc).__name__}",
-            last_attempt_at=clock_now())
+            last_attempt_at=clock.now())
         outcome = Result.ERROR
     finally:
         again = release_push(link_id, token)
     if again and not retrying:
         logger.info("Dispatcharr link %s: the guide changed during the push; pushing again", link_id)
     return PushResult(outcome, push_again=again and not retrying)
-
-
-def clock_now():
-    return clock.now()
 
 
 def _push(link: DispatcharrLink, manager: EPGManager, beat: jobs.Heartbeat) -> str:

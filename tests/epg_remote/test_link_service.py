@@ -87,7 +87,7 @@ def test_typing_a_url_on_a_picked_traefik_service_moves_the_link_to_a_manual_one
     assert synced.api_url == dispatcharr.url  # the synced service is left as Traefik says
 
 
-def test_the_push_uses_the_credentials_on_the_service(dispatcharr):
+def test_the_push_uses_the_credentials_on_the_service(dispatcharr, clock):
     link = create_link(url=dispatcharr.url, username="admin", password="old-wrong-pass", enabled=True, epg_id=21)
     link.service.api_password = dispatcharr.password  # changed in integrations, not on the link
     link.service.save()

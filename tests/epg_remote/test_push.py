@@ -30,7 +30,8 @@ def link_to(fake, **kwargs):
 
 
 def push(link, clock, **kwargs):
-    return pushes.push_link(link.pk, clock=clock, sleep=clock.sleep, **kwargs).outcome
+    """A push in this process; ``clock`` (the fixture) makes its waits move the clock instead of taking time."""
+    return pushes.push_link(link.pk, **kwargs).outcome
 
 
 def test_a_push_refreshes_the_remote_source_and_records_last_sync(dispatcharr, clock):
@@ -173,7 +174,7 @@ def test_a_push_asked_for_while_one_runs_follows_it(dispatcharr, clock):
     assert not link.push_pending and link.pushing_since is None and link.heartbeat_at is None
 
 
-def test_the_task_queues_the_pending_push_when_the_running_one_ends(dispatcharr, monkeypatch,
+def test_the_task_queues_the_pending_push_when_the_running_one_ends(dispatcharr, clock, monkeypatch,
                                                                    django_capture_on_commit_callbacks):
     link = link_to(dispatcharr)
     queued = []

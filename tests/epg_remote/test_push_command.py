@@ -18,7 +18,7 @@ def run(*args):
     return out.getvalue()
 
 
-def test_now_pushes_here_and_reports(dispatcharr):
+def test_now_pushes_here_and_reports(dispatcharr, clock):
     link = create_link(enabled=True, url=dispatcharr.url, username="admin",
                                           password=dispatcharr.password, epg_id=21)
     out = run("--link", str(link.pk), "--now")
@@ -26,7 +26,7 @@ def test_now_pushes_here_and_reports(dispatcharr):
     assert dispatcharr.imports == [21]
 
 
-def test_a_failed_push_exits_non_zero(dispatcharr):
+def test_a_failed_push_exits_non_zero(dispatcharr, clock):
     create_link(enabled=True, url=dispatcharr.url, username="admin",
                                    password=dispatcharr.password, epg_id=10)
     with pytest.raises(CommandError, match=r"^The push to link\(s\) \d+ did not succeed\.$"):

@@ -25,12 +25,14 @@ def test_a_push_touches_its_heartbeat_while_it_polls(dispatcharr, clock, setting
     settings.DISPATCHARR_POLL_INTERVAL = 2.0
     link = link_to(dispatcharr)
     beats = []
+    sleep = clock.sleep
 
-    def sleep(seconds):
-        clock.sleep(seconds)
+    def sleep_and_look(seconds):
+        sleep(seconds)
         beats.append(DispatcharrLink.objects.get(pk=link.pk).heartbeat_at)
 
-    assert pushes.push_link(link.pk, clock=clock, sleep=sleep).outcome == "success"
+    clock.sleep = sleep_and_look
+    assert pushes.push_link(link.pk).outcome == "success"
     assert len(beats) == 3 and beats[0] is not None and beats[0] < beats[1] < beats[2]
     link.refresh_from_db()
     assert link.heartbeat_at is None and link.pushing_since is None  # freed at the end
@@ -41,13 +43,16 @@ def test_a_push_whose_claim_was_swept_stops_and_leaves_the_row_alone(dispatcharr
     dispatcharr.import_plan = ["fetching"] * 50
     link = link_to(dispatcharr)
 
-    def sleep(seconds):
-        clock.sleep(seconds)
+    sleep = clock.sleep
+
+    def sleep_then_sweep(seconds):
+        sleep(seconds)
         if len(clock.sleeps) == 2:  # the sweep, while this worker was thought lost
             DispatcharrLink.objects.filter(pk=link.pk).update(pushing_since=None, heartbeat_at=None,
                                                               last_result="error", last_message="swept")
 
-    assert pushes.push_link(link.pk, clock=clock, sleep=sleep).outcome == "lost"
+    clock.sleep = sleep_then_sweep
+    assert pushes.push_link(link.pk).outcome == "lost"
     link.refresh_from_db()
     assert (link.last_result, link.last_message) == ("error", "swept")
     assert len(dispatcharr.server.calls_to("/api/epg/sources/21/")) == 2  # no poll after the claim was lost
@@ -60,13 +65,10 @@ def test_the_sweep_frees_pushes_whose_heartbeat_is_stale(dispatcharr, clock, set
     alive = link_to(dispatcharr, username="other")
     now = project_clock.now()
     DispatcharrLink.objects.filter(pk=lost.pk).update(last_result="running", pushing_since=now, heartbeat_at=now)
-    project_clock.travel(settings.JOB_HEARTBEAT_STALE + 1)
-    try:
-        DispatcharrLink.objects.filter(pk=alive.pk).update(last_result="running", pushing_since=project_clock.now(),
-                                                           heartbeat_at=project_clock.now())
-        assert sweep_lost_pushes.apply().get() == 1
-    finally:
-        project_clock.reset()
+    clock.travel(settings.JOB_HEARTBEAT_STALE + 1)
+    DispatcharrLink.objects.filter(pk=alive.pk).update(last_result="running", pushing_since=project_clock.now(),
+                                                       heartbeat_at=project_clock.now())
+    assert sweep_lost_pushes.apply().get() == 1
     lost.refresh_from_db()
     alive.refresh_from_db()
     assert (lost.last_result, lost.pushing_since, lost.heartbeat_at) == ("error", None, None)
