@@ -78,6 +78,7 @@ class DispatcharrLinkForm(forms.ModelForm):
                                                            password=data.get("password") or None, **values)
         except services.SettingsInvalid as exc:
             for field, problems in exc.errors.items():
+                field = "service" if field == "service_id" else field
                 self.add_error(field if field in self.fields else None, problems)
         except services.CredentialsRejected as exc:
             self.add_error(None, exc.message)
@@ -124,10 +125,8 @@ class DispatcharrLinkAdmin(admin.ModelAdmin):
 
     @admin.action(description="Discover EPG source")
     def discover_epg_source(self, request, queryset):
-        from .clients import manager_for_link
-
-        for link in queryset:
-            result = services.discover_for_link(link, manager=manager_for_link(link))
+        for link in queryset.select_related("service"):
+            result = services.discover_for_link(link)
             level = messages.SUCCESS if result["success"] else messages.ERROR
             self.message_user(request, f"{link}: {result['message']}", level)
 

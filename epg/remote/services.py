@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import logging
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from homelab.http import HTTPError
 from integrations.models import Service
 
 from .manager import DispatcharrError, EPGManager, match_by_filename
-from .models import DEFAULT_OUTPUT_FILENAME, DispatcharrLink, normalize_url
+from .models import DEFAULT_OUTPUT_FILENAME, DispatcharrLink, normalize_url, validate_remote_url
 
 logger = logging.getLogger("epg.remote")
 
@@ -59,7 +61,12 @@ def discover_for_link(link: DispatcharrLink, *, manager: EPGManager | None = Non
     if manager is None:
         from .clients import manager_for_link
 
-        manager = manager_for_link(link)
+        if link.unusable_reason():
+            return {"success": False, "epg_id": None, "epg_name": None, "message": link.unusable_reason()}
+        try:
+            manager = manager_for_link(link)
+        except HTTPError as exc:  # a URL the client refuses
+            return {"success": False, "epg_id": None, "epg_name": None, "message": f"Cannot reach Dispatcharr: {exc}"}
     result = discover_source(manager, link.output_filename)
     if result["success"]:
         link.epg_id, link.epg_name = result["epg_id"], result["epg_name"]
@@ -109,6 +116,11 @@ def remote_service(*, link: DispatcharrLink, pick: Service | None = None, url: s
     current = link.service if link.service_id else None
     if pick is not None:
         target = normalize_url(pick.target_url)
+        try:
+            validate_remote_url(target)
+        except ValidationError as exc:
+            raise SettingsInvalid({"service_id": [f"The service '{pick.name}' has no usable URL: {exc.messages[0]}"]}) \
+                from None
         if url is not None and url != target:
             raise SettingsInvalid({"url": [f"The picked service's URL is {target or 'not set'}: leave the URL out "
                                            "or give that one."]})
@@ -252,6 +264,8 @@ def check_settings(link: DispatcharrLink) -> None:
 
     try:
         sources = manager_for_service(link.service, fresh_login=True).fetch_sources()
+    except HTTPError as exc:  # a URL the client refuses
+        raise CredentialsRejected(f"Settings not saved: {exc}") from None
     except DispatcharrError as exc:
         logger.info("Dispatcharr settings refused: %s", exc.message)
         raise CredentialsRejected(f"Settings not saved: {exc.message}") from None
@@ -277,7 +291,11 @@ def check_link(*, link: DispatcharrLink) -> dict:
 
     if link.service is None:
         return {"success": False, "message": link.unusable_reason(), "epg_sources": []}
-    result = check_connection(manager_for_service(link.service, fresh_login=True))
+    try:
+        manager = manager_for_service(link.service, fresh_login=True)
+    except HTTPError as exc:  # a URL the client refuses
+        return {"success": False, "message": f"Cannot reach Dispatcharr: {exc}", "epg_sources": []}
+    result = check_connection(manager)
     if result["success"]:
         credentials_confirmed(link)
     return result

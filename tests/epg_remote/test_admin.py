@@ -172,3 +172,13 @@ def test_a_passing_test_connection_resets_the_authentication_failures(admin_web,
     assert act(admin_web, "test_connection", link) == [f"{link}: Connected to Dispatcharr: 3 EPG sources found."]
     link.refresh_from_db()
     assert link.auth_failures == 0
+
+
+def test_the_actions_on_a_link_whose_service_has_an_unusable_url_say_why(admin_web, dispatcharr):
+    link = make_link(dispatcharr)
+    link.service.api_url = "http://"
+    link.service.save()
+    [tested] = act(admin_web, "test_connection", link)
+    assert tested.startswith(f"{link}: Cannot reach Dispatcharr: Not an http(s) URL")
+    [discovered] = act(admin_web, "discover_epg_source", link)
+    assert discovered.startswith(f"{link}: Cannot reach Dispatcharr: Not an http(s) URL")

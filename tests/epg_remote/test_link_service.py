@@ -126,3 +126,14 @@ def test_the_client_is_built_from_the_service(dispatcharr):
     assert (client.base_url, client.auth_type, client.username, client.verify) == (
         dispatcharr.url, "jwt", "admin", False)
     assert (client.auth_endpoint, client.refresh_endpoint) == ("/api/accounts/token/", "/api/accounts/token/refresh/")
+
+
+@pytest.mark.parametrize("api_url", ["http://[::1", "http://", "ftp://files.example"])
+def test_a_picked_service_with_an_unusable_url_is_a_400(admin_client_jwt, api_url):
+    broken = Service.objects.create(name="broken", api_url=api_url, service_type="dispatcharr")
+    response = admin_client_jwt.put("/api/dispatcharr/settings", {
+        "service_id": broken.pk, "username": "admin", "password": "pw-1"}, format="json")
+    assert response.status_code == 400
+    assert list(response.json()) == ["service_id"]
+    assert response.json()["service_id"][0].startswith("The service 'broken' has no usable URL: ")
+    assert not DispatcharrLink.objects.exists()
