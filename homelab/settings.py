@@ -304,3 +304,13 @@ EPG_MAX_DOWNLOAD_BYTES = env.int("EPG_MAX_DOWNLOAD_BYTES", default=1 << 30)
 EPG_MAX_XML_BYTES = env.int("EPG_MAX_XML_BYTES", default=8 << 30)
 # Programmes written per batch (COPY on PostgreSQL, executemany elsewhere).
 EPG_IMPORT_BATCH_SIZE = env.int("EPG_IMPORT_BATCH_SIZE", default=5000)
+
+# --- EPG remote (epg.remote): push-refresh of remote Dispatcharr instances ------------------------
+# Seconds per HTTP call to a remote Dispatcharr (the guide's default); seconds a push waits for the remote
+# refresh to end before reporting "timeout"; seconds between two polls of the remote source; consecutive
+# authentication failures after which a link disables itself. Retries of a push follow the job kit's
+# JOB_MAX_RETRIES / JOB_RETRY_BACKOFF.
+DISPATCHARR_TIMEOUT = env.float("DISPATCHARR_TIMEOUT", default=30.0)
+DISPATCHARR_WAIT_TIMEOUT = env.float("DISPATCHARR_WAIT_TIMEOUT", default=300.0)
+DISPATCHARR_POLL_INTERVAL = env.float("DISPATCHARR_POLL_INTERVAL", default=2.0)
+DISPATCHARR_AUTH_FAILURE_LIMIT = env.int("DISPATCHARR_AUTH_FAILURE_LIMIT", default=3)

@@ -26,6 +26,5 @@ EVENTS_CHANNEL_PREFIX = f"homelab-test-{_run}:events:"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 WEB_AUTH_TOKEN = ""
 HTTP_MAX_RETRIES = 0
-# epg.remote: workers poll a (fake or live) remote Dispatcharr quickly and retry at once
+# epg.remote: workers poll a (fake or live) remote Dispatcharr quickly
 DISPATCHARR_POLL_INTERVAL = 0.2
-DISPATCHARR_RETRY_BACKOFF = 0
