@@ -103,6 +103,9 @@ WSGI_APPLICATION = "homelab.wsgi.application"
 ASGI_APPLICATION = "homelab.asgi.application"
 # Requests the web server handles at once (its thread pool; each thread keeps a database connection).
 WEB_THREADS = env.int("WEB_THREADS", default=16)
+# where `make run` (manage.py serve) listens
+HOST = env.str("HOST", default="127.0.0.1")
+PORT = env.int("PORT", default=8000)
 
 # --- Database -------------------------------------------------------------------------------
 # PostgreSQL (or any DATABASE_URL) in production; SQLite in WAL mode under the data dir otherwise.
