@@ -252,3 +252,7 @@ EPG_MAX_DOWNLOAD_BYTES = env.int("EPG_MAX_DOWNLOAD_BYTES", default=1 << 30)
 EPG_MAX_XML_BYTES = env.int("EPG_MAX_XML_BYTES", default=8 << 30)
 # Programmes written per batch (COPY on PostgreSQL, executemany elsewhere).
 EPG_IMPORT_BATCH_SIZE = env.int("EPG_IMPORT_BATCH_SIZE", default=5000)
+
+# --- Previews: the media pipeline (previews/media.py, previews/gpu.py) ------------------------------------
+# The ffmpeg binary. Empty: `ffmpeg` on PATH, else the imageio-ffmpeg wheel's static ffmpeg.
+FFMPEG_PATH = env.str("FFMPEG_PATH", default="")
