@@ -187,6 +187,8 @@ def ffprobe_info(video: Path, *, ffmpeg: str | None = None) -> MediaInfo:
     sar_match = _SAR.search(parts[size_at])
     sar = (int(sar_match.group(1)), int(sar_match.group(2))) if sar_match else (1, 1)
     hdr = next((t for t in HDR_TRANSFERS if t in parts[size_at - 1]), None)
+    if hdr is None and bit_depth > 8:
+        hdr = _decoded_transfer(video, index, ffmpeg)
     duration_match = _DURATION.search(text)
     if not duration_match:
         raise MediaError(f"cannot probe {video.name}: ffmpeg gives no duration")
@@ -195,6 +197,15 @@ def ffprobe_info(video: Path, *, ffmpeg: str | None = None) -> MediaInfo:
     gap, seen = keyframe_gap(video, stream=index, duration=duration, ffmpeg=ffmpeg)
     return MediaInfo(duration=duration, width=width, height=height, codec=codec, pix_fmt=pix_fmt,
                      bit_depth=bit_depth, hdr=hdr, keyframe_gap=gap, stream=index, sar=sar, keyframes_seen=seen)
+
+
+def _decoded_transfer(video: Path, stream: int, ffmpeg: str) -> str | None:
+    """The HDR transfer of the first decoded frame. Some muxers leave the container's colour fields unset
+    while the HEVC bitstream says PQ/HLG (ffmpeg 9 then prints `unknown` from the container)."""
+    done = _run([ffmpeg, "-hide_banner", "-nostdin", "-i", str(video), "-map", f"0:{stream}", "-frames:v", "1",
+                 "-vf", "showinfo", "-f", "null", "-"], f"reading the colours of {video.name}")
+    found = re.search(r"color_trc:(\S+)", done.stderr)
+    return found.group(1) if found and found.group(1) in HDR_TRANSFERS else None
 
 
 def keyframe_gap(video: Path, *, stream: int, duration: float, ffmpeg: str) -> tuple[float | None, int]:
