@@ -88,6 +88,9 @@ class GenerateResult:
     tonemap: str | None = None  # how HDR was mapped to SDR, or why it was not; None for SDR sources
     keyframe_gap: float | None = None
     command: list[str] = field(default_factory=list)
+    demux_command: list[str] | None = None  # the ffmpeg that fed `command` the keyframes, if one did
+    cpu_seconds: float = 0.0  # of the ffmpeg processes
+    peak_rss_mb: int = 0  # the largest of the ffmpeg processes
 
 
 # --- ffmpeg ---------------------------------------------------------------------------------------------
@@ -120,6 +123,25 @@ def ffmpeg_filters(ffmpeg: str) -> frozenset[str]:
         if len(parts) >= 3 and "->" in parts[2]:
             names.add(parts[1])
     return frozenset(names)
+
+
+@functools.lru_cache(maxsize=8)
+def ffmpeg_version(ffmpeg: str) -> tuple[int, int] | None:
+    """(major, minor) of this ffmpeg; (99, 0) for a git master build; None when it cannot be told."""
+    done = _run([ffmpeg, "-hide_banner", "-version"], "asking ffmpeg its version", timeout=30)
+    first = done.stdout.split("\n", 1)[0]
+    if re.match(r"ffmpeg version N-", first):
+        return (99, 0)
+    found = re.match(r"ffmpeg version n?(\d+)\.(\d+)", first)
+    return (int(found.group(1)), int(found.group(2))) if found else None
+
+
+def keyframe_feeder_works(ffmpeg: str) -> bool:
+    """Whether this ffmpeg keeps the timestamps of packets a bitstream filter drops others around (ffmpeg 5.1
+    rewrites them as if no packet had been dropped, 4 s becomes 2 s; 9.0 keeps them; versions between are
+    untested, so they read the file in one process as 5.1 does)."""
+    version = ffmpeg_version(ffmpeg)
+    return version is not None and version >= (9, 0)
 
 
 def _run(command: list[str], what: str, timeout: float = 120.0) -> subprocess.CompletedProcess:
@@ -287,18 +309,29 @@ def frame_count(duration: float, interval: int) -> int:
     return max(1, math.ceil(duration / interval - 1e-6))
 
 
+def keyframe_filter(interval: int, gap: float) -> str:
+    """The `noise` bitstream filter that drops every packet but the keyframes within gap/2 (+0.1 s) of a
+    multiple of `interval`: with keyframes at most `gap` apart, each slot keeps its nearest keyframe, and a
+    2 s GOP at a 5 s interval decodes 2-3 keyframes in 10 instead of all of them. (No commas: the bsf list
+    parser splits on them, so max(d, 0) is written (d + abs(d)) / 2.)"""
+    half = gap / 2 + 0.1
+    d = f"(ceil((pts*tb-{half:.3f})/{interval})-floor((pts*tb+{half:.3f})/{interval}))"
+    return f"noise=drop=(1-key)+({d}+abs({d}))/2"
+
+
 def build_command(video: Path, out_pattern: Path, info: MediaInfo, *, interval: int, quality: int,
                   gpu: GPU | None, ffmpeg: str, threads: int = DEFAULT_THREADS) -> tuple[list[str], dict]:
-    """The ffmpeg command line and what it chose (mode, skip_frame, tonemap)."""
+    """The ffmpeg command line and what it chose: mode, skip_frame, tonemap, and `demux`, the command of a
+    first ffmpeg that feeds the keyframes to this one through a pipe (None when this one reads the file)."""
     width, height = thumbnail_size(info)
     keyframes_only = info.keyframe_gap is not None and info.keyframe_gap <= interval + 1e-3
     skip_frame = "nokey" if keyframes_only else "noref"
     tone, tonemap = tonemap_filter(info, ffmpeg)
     ten_bit = info.bit_depth > 8
     command = [ffmpeg, "-hide_banner", "-nostdin", "-v", "error", "-nostats", "-progress", "pipe:1",
-               "-threads", str(threads), "-skip_frame", skip_frame]
+               "-threads", str(threads), "-skip_frame", skip_frame, "-skip_loop_filter", "all"]
     if not keyframes_only:
-        command += ["-skip_loop_filter", "all", "-flags2", "fast"]
+        command += ["-flags2", "fast"]
     if gpu is not None:
         command += hwaccel_input_args(gpu)
         scale = hwaccel_scale_filter(gpu, width, height, ten_bit=ten_bit and bool(tone))
@@ -310,21 +343,29 @@ def build_command(video: Path, out_pattern: Path, info: MediaInfo, *, interval: 
     # frame at or before n x interval. Keyframes only: moving the timestamps on by interval - gap/2 and rounding
     # down gives slot n the last keyframe before n x interval + gap/2, the keyframe nearest its time.
     # start_time=0 fills slot 0 when a stream's first frame comes a little after 0.
-    if keyframes_only:
-        shift = interval - info.keyframe_gap / 2
+    demux = None
+    shift = interval - (info.keyframe_gap or 0) / 2
+    if keyframes_only and keyframe_feeder_works(ffmpeg):
         pick = f"setpts=PTS+{shift:.3f}/TB,fps=fps=1/{interval}:round=down:start_time=0:eof_action=pass"
+        demux = [ffmpeg, "-hide_banner", "-nostdin", "-v", "error", "-i", str(video), "-map", f"0:{info.stream}",
+                 "-c", "copy", "-bsf:v", keyframe_filter(interval, info.keyframe_gap), "-f", "nut", "pipe:1"]
+        command += ["-f", "nut", "-i", "pipe:0", "-map", "0:0"]
+    elif keyframes_only:
+        pick = f"setpts=PTS+{shift:.3f}/TB,fps=fps=1/{interval}:round=down:start_time=0:eof_action=pass"
+        command += ["-i", str(video), "-map", f"0:{info.stream}"]
     else:
         pick = f"fps=fps=1/{interval}:round=up:start_time=0:eof_action=pass"
+        command += ["-i", str(video), "-map", f"0:{info.stream}"]
     chain = ",".join(part for part in (pick, scale, tone) if part)
-    command += ["-i", str(video), "-map", f"0:{info.stream}", "-an", "-sn", "-dn", "-filter_threads", "1",
-                "-vf", chain, "-c:v", "mjpeg", "-q:v", str(jpeg_qscale(quality))]
+    command += ["-an", "-sn", "-dn", "-filter_threads", "1", "-vf", chain, "-c:v", "mjpeg",
+                "-q:v", str(jpeg_qscale(quality))]
     if quality == 1:
         command += ["-qmin", "1"]
     # One thumbnail per slot that starts inside the video (eof_action=pass may add one past the end).
     command += ["-frames:v", str(frame_count(info.duration, interval)), "-f", "image2", "-start_number", "0",
                 str(out_pattern)]
     mode = "cpu" if gpu is None else {"nvidia": "cuda", "vaapi": "vaapi"}[gpu.kind]
-    return command, {"mode": mode, "skip_frame": skip_frame, "tonemap": tonemap}
+    return command, {"mode": mode, "skip_frame": skip_frame, "tonemap": tonemap, "demux": demux}
 
 
 def generate_bif(video: Path, bif_path: Path, *, interval: int, quality: int, gpu: GPU | None = None,
@@ -352,8 +393,8 @@ def generate_bif(video: Path, bif_path: Path, *, interval: int, quality: int, gp
         log.info("thumbnailing %s: %s, every %s s, keyframe gap %s s, skip_frame %s%s", video.name, chosen["mode"],
                  interval, info.keyframe_gap, chosen["skip_frame"],
                  f", HDR {chosen['tonemap']}" if chosen["tonemap"] else "")
-        _run_ffmpeg(command, video=video, duration=info.duration, gpu=gpu, mode=chosen["mode"], cancel=cancel,
-                    on_progress=on_progress)
+        usage = _run_ffmpeg(command, video=video, duration=info.duration, gpu=gpu, mode=chosen["mode"],
+                            cancel=cancel, on_progress=on_progress, demux=chosen["demux"])
         frames = sorted(frames_dir.glob("*.jpg"))
         if not frames:
             raise MediaError(f"ffmpeg made no thumbnails of {video.name} ({chosen['mode']})",
@@ -367,7 +408,8 @@ def generate_bif(video: Path, bif_path: Path, *, interval: int, quality: int, gp
         on_progress(1.0)
     return GenerateResult(frames=len(frames), seconds=time.monotonic() - started, mode=chosen["mode"],
                           skip_frame=chosen["skip_frame"], tonemap=chosen["tonemap"],
-                          keyframe_gap=info.keyframe_gap, command=command)
+                          keyframe_gap=info.keyframe_gap, command=command, demux_command=chosen["demux"],
+                          cpu_seconds=usage["cpu_seconds"], peak_rss_mb=usage["peak_rss_mb"])
 
 
 def _die_with_parent():  # pragma: no cover - runs in the child between fork and exec
@@ -380,38 +422,73 @@ def _die_with_parent():  # pragma: no cover - runs in the child between fork and
 
 
 def _run_ffmpeg(command: list[str], *, video: Path, duration: float, gpu: GPU | None, mode: str,
-                cancel: Callable[[], bool] | None, on_progress: Callable[[float], None] | None) -> None:
-    """Run ffmpeg, feeding progress and polling cancel; MediaError with its last words when it fails."""
-    try:
-        proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                preexec_fn=_die_with_parent if os.name == "posix" else None)
-    except OSError as exc:
-        raise MediaError(f"ffmpeg ({command[0]}) does not run: {exc.strerror or exc}") from None
-    stderr_tail: collections.deque[str] = collections.deque(maxlen=40)
+                cancel: Callable[[], bool] | None, on_progress: Callable[[float], None] | None,
+                demux: list[str] | None = None) -> dict:
+    """Run ffmpeg (fed by the `demux` ffmpeg through a pipe when given), feeding progress and polling cancel;
+    MediaError with its last words when it fails. Returns the processes' CPU seconds and largest peak RSS."""
+    procs: list[subprocess.Popen] = []
+    tails: list[collections.deque[str]] = []
+    readers: list[threading.Thread] = []
     progress = {"out_time": 0.0}
+    usage = {"cpu_seconds": 0.0, "peak_rss_mb": 0}
+    preexec = _die_with_parent if os.name == "posix" else None
 
-    def read_stderr():
-        for raw in proc.stderr:
-            stderr_tail.append(raw.decode("utf-8", "replace"))
+    def drain(stream, tail):
+        for raw in stream:
+            tail.append(raw.decode("utf-8", "replace"))
 
-    def read_progress():
-        for raw in proc.stdout:
+    def read_progress(stream):
+        for raw in stream:
             key, _, value = raw.decode("ascii", "replace").strip().partition("=")
             if key == "out_time_us" and value.lstrip("-").isdigit():
                 progress["out_time"] = max(0, int(value)) / 1e6
 
-    readers = [threading.Thread(target=read_stderr, daemon=True), threading.Thread(target=read_progress, daemon=True)]
+    def start(argv, **kwargs):
+        try:
+            proc = subprocess.Popen(argv, stderr=subprocess.PIPE, preexec_fn=preexec, **kwargs)
+        except OSError as exc:
+            for running in procs:
+                _stop(running)
+            raise MediaError(f"ffmpeg ({argv[0]}) does not run: {exc.strerror or exc}") from None
+        tail: collections.deque[str] = collections.deque(maxlen=40)
+        procs.append(proc)
+        tails.append(tail)
+        readers.append(threading.Thread(target=drain, args=(proc.stderr, tail), daemon=True))
+        return proc
+
+    if demux:
+        feeder = start(demux, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+        main = start(command, stdin=feeder.stdout, stdout=subprocess.PIPE)
+        feeder.stdout.close()  # the main ffmpeg holds the pipe now; the feeder sees EPIPE if it stops
+    else:
+        main = start(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+    readers.append(threading.Thread(target=read_progress, args=(main.stdout,), daemon=True))
     for reader in readers:
         reader.start()
+
+    def reap(proc, flags=os.WNOHANG) -> bool:
+        if proc.returncode is not None:
+            return True
+        try:
+            pid, status, rusage = os.wait4(proc.pid, flags)
+        except ChildProcessError:
+            proc.returncode = proc.returncode if proc.returncode is not None else -1
+            return True
+        if pid == 0:
+            return False
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        usage["cpu_seconds"] += rusage.ru_utime + rusage.ru_stime
+        usage["peak_rss_mb"] = max(usage["peak_rss_mb"], rusage.ru_maxrss // 1024)
+        return True
+
     cancelled = False
     last_check = last_report = 0.0
+    feeder = procs[0] if demux else None
     try:
-        while True:
-            try:
-                proc.wait(timeout=0.05)
-                break
-            except subprocess.TimeoutExpired:
-                pass
+        while not reap(main):
+            if feeder is not None and reap(feeder) and feeder.returncode != 0:
+                break  # the feeder failed: the decoder would wait for nothing
+            time.sleep(0.05)
             now = time.monotonic()
             if cancel is not None and now - last_check >= CANCEL_POLL:
                 last_check = now
@@ -422,22 +499,35 @@ def _run_ffmpeg(command: list[str], *, video: Path, duration: float, gpu: GPU | 
                 last_report = now
                 on_progress(min(0.99, progress["out_time"] / duration))
     finally:
-        if proc.poll() is None:
-            _stop(proc)
+        for proc in (main, feeder):
+            if proc is not None and proc.returncode is None:
+                _stop(proc)
+                reap(proc, 0)
         for reader in readers:
             reader.join(timeout=2)
     if cancelled:
         raise Cancelled(f"cancelled while thumbnailing {video.name}")
-    if proc.returncode != 0:
-        where = f"on the GPU ({gpu.kind} {gpu.device})" if gpu is not None else "on the CPU"
-        raise MediaError(f"ffmpeg failed to thumbnail {video.name} {where} (exit {proc.returncode}): "
-                         f"{_tail(''.join(stderr_tail))}", retry_on_cpu=gpu is not None)
+    if main.returncode == 0:
+        return usage  # the feeder may have been stopped early: the decoder had all the frames it wanted
+    where = f"on the GPU ({gpu.kind} {gpu.device})" if gpu is not None else "on the CPU"
+    feeder_said = _tail("".join(tails[0])) if feeder is not None else ""
+    if feeder is not None and feeder.returncode not in (0, None) and "Broken pipe" not in feeder_said:
+        raise MediaError(f"ffmpeg failed to read {video.name} (exit {feeder.returncode}): {feeder_said}",
+                         retry_on_cpu=False)
+    raise MediaError(f"ffmpeg failed to thumbnail {video.name} {where} (exit {main.returncode}): "
+                     f"{_tail(''.join(tails[-1]))}", retry_on_cpu=gpu is not None)
 
 
 def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
+    """SIGTERM, then SIGKILL after KILL_GRACE seconds; the caller reaps (os.kill, not Popen.terminate, which
+    would reap the process itself and lose its resource usage)."""
     try:
-        proc.wait(timeout=KILL_GRACE)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=5)
+        os.kill(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + KILL_GRACE
+        while time.monotonic() < deadline:
+            if os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                return
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, ChildProcessError):
+        pass

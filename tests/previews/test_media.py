@@ -73,6 +73,10 @@ def test_the_wheels_ffmpeg_has_what_the_pipeline_uses():
     assert {"zscale", "tonemap", "libplacebo", "scale_cuda", "scale_vaapi", "fps", "scale"} <= filters
 
 
+def test_the_version_is_read_from_ffmpeg():
+    assert media.ffmpeg_version(imageio_ffmpeg.get_ffmpeg_exe()) == (9, 0)
+
+
 def test_quality_is_ffmpegs_q_v_as_the_original_tool_passes_it():
     assert [media.jpeg_qscale(q) for q in range(1, 11)] == list(range(1, 11))
     for bad in (0, 11):
@@ -123,9 +127,14 @@ def test_keyframes_every_2_s_give_keyframe_only_thumbnails_at_their_times(clips,
         10, "cpu", "nokey", 2000, 10)
     assert {jpeg_dimensions(f) for f in parsed.frames} == {(320, 240)}
     assert _times(bif, ffmpeg) == [2.0 * i for i in range(10)]
+    # ffmpeg 9 gets only the keyframes it needs from a first, demux-only ffmpeg; 5.1 reads the file itself
+    assert (result.demux_command is not None) == media.keyframe_feeder_works(ffmpeg)
+    assert media.keyframe_feeder_works(imageio_ffmpeg.get_ffmpeg_exe())
 
 
-def test_keyframe_only_thumbnails_take_the_keyframe_nearest_their_time(clips, ffmpeg, tmp_path):
+@pytest.mark.parametrize("binary", ["resolved", "imageio-ffmpeg"])
+def test_keyframe_only_thumbnails_take_the_keyframe_nearest_their_time(clips, ffmpeg, tmp_path, binary):
+    ffmpeg = ffmpeg if binary == "resolved" else imageio_ffmpeg.get_ffmpeg_exe()
     result = generate_bif(clips["gop2"], tmp_path / "a.bif", interval=5, quality=4, ffmpeg=ffmpeg)
     assert (result.frames, result.skip_frame) == (4, "nokey")
     times = _times(tmp_path / "a.bif", ffmpeg)
@@ -175,13 +184,13 @@ def test_the_gpu_command_lines_decode_and_scale_on_the_gpu(clips, ffmpeg):
                                           gpu=cuda, ffmpeg=ffmpeg)
     line = " ".join(command)
     assert chosen["mode"] == "cuda"
-    assert "-hwaccel cuda -hwaccel_device 0 -hwaccel_output_format cuda -i " in line
+    assert "-hwaccel cuda -hwaccel_device 0 -hwaccel_output_format cuda " in line
     assert "scale_cuda=w=320:h=180:format=p010,hwdownload,format=p010le,zscale=tin=smpte2084" in line
     command, chosen = media.build_command(clips["gop2"], Path("/t/%06d.jpg"), ffprobe_info(clips["gop2"], ffmpeg=ffmpeg),
                                           interval=5, quality=4, gpu=vaapi, ffmpeg=ffmpeg)
     line = " ".join(command)
     assert chosen["mode"] == "vaapi"
-    assert "-hwaccel vaapi -hwaccel_device /dev/dri/renderD128 -hwaccel_output_format vaapi -i " in line
+    assert "-hwaccel vaapi -hwaccel_device /dev/dri/renderD128 -hwaccel_output_format vaapi " in line
     assert "scale_vaapi=w=320:h=240:format=nv12,hwdownload,format=nv12 -c:v mjpeg -q:v 4" in line
 
 
