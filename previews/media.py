@@ -38,7 +38,7 @@ MAX_WIDTH, MAX_HEIGHT = 320, 240
 # Decoder threads per ffmpeg: every frame thread holds its own frames, so more threads means more memory
 # (4K HEVC at 17 threads passes 1 GB); a few threads keep one item small while items run side by side.
 DEFAULT_THREADS = max(1, min(4, os.cpu_count() or 1))
-PROBE_WINDOW = 60.0  # seconds of packets read (demux only) at each of up to three places to find the GOP
+PROBE_WINDOW = 30.0  # seconds of packets read (demux only) at each of up to three places to find the GOP
 CANCEL_POLL = 0.25  # seconds between calls of `cancel`
 KILL_GRACE = 1.0  # seconds ffmpeg gets to stop on SIGTERM before SIGKILL
 HDR_TRANSFERS = ("smpte2084", "arib-std-b67")
@@ -232,24 +232,23 @@ def _decoded_transfer(video: Path, stream: int, ffmpeg: str) -> str | None:
 
 def keyframe_gap(video: Path, *, stream: int, duration: float, ffmpeg: str) -> tuple[float | None, int]:
     """(largest spacing of keyframes, keyframes seen) in up to three windows of PROBE_WINDOW seconds (start,
-    a third and two thirds in), reading packets without decoding. None when a window has fewer than two."""
+    a third and two thirds in), reading packets without decoding, in one ffmpeg (three inputs). None when a
+    window has fewer than two keyframes (spacing longer than the window, or a stream without keyframe flags)."""
     if duration <= 3 * PROBE_WINDOW:
-        starts = [0.0]
-        length = duration + 1
+        starts, length = [0.0], duration + 1
     else:
-        starts = [0.0, duration / 3, 2 * duration / 3]
-        length = PROBE_WINDOW
-    largest, seen = 0.0, 0
+        starts, length = [0.0, duration / 3, 2 * duration / 3], PROBE_WINDOW
+    command = [ffmpeg, "-hide_banner", "-nostdin", "-v", "error"]
     for start in starts:
-        command = [ffmpeg, "-hide_banner", "-nostdin", "-v", "error"]
-        if start:
-            command += ["-ss", f"{start:.3f}"]
-        command += ["-i", str(video), "-map", f"0:{stream}", "-c", "copy", "-t", f"{length:.3f}",
-                    "-f", "framecrc", "-"]
-        done = _run(command, f"reading the keyframes of {video.name}")
-        if done.returncode != 0:
-            raise MediaError(f"reading the keyframes of {video.name} failed: {_tail(done.stderr)}")
-        keys = _keyframe_times(done.stdout)
+        command += ["-ss", f"{start:.3f}", "-t", f"{length:.3f}", "-i", str(video)]
+    for i in range(len(starts)):
+        command += ["-map", f"{i}:{stream}"]
+    command += ["-c", "copy", "-f", "framecrc", "-"]
+    done = _run(command, f"reading the keyframes of {video.name}")
+    if done.returncode != 0:
+        raise MediaError(f"reading the keyframes of {video.name} failed: {_tail(done.stderr)}")
+    largest, seen = 0.0, 0
+    for keys in _keyframe_times(done.stdout, len(starts)):
         seen += len(keys)
         if len(keys) < 2:
             return None, seen
@@ -257,22 +256,23 @@ def keyframe_gap(video: Path, *, stream: int, duration: float, ffmpeg: str) -> t
     return largest, seen
 
 
-def _keyframe_times(framecrc: str) -> list[float]:
-    timebase = 1.0
-    times = []
+def _keyframe_times(framecrc: str, streams: int = 1) -> list[list[float]]:
+    """Keyframe times of each stream of a framecrc listing (a packet without `F=` or with bit 0 set is key)."""
+    timebase = [1.0] * streams
+    times: list[list[float]] = [[] for _ in range(streams)]
     for line in framecrc.splitlines():
-        if line.startswith("#tb 0:"):
-            num, den = line.split(":", 1)[1].strip().split("/")
-            timebase = int(num) / int(den)
+        if line.startswith("#tb "):
+            index, value = line[4:].split(":", 1)
+            num, den = value.strip().split("/")
+            timebase[int(index)] = int(num) / int(den)
         elif line and not line.startswith("#"):
             fields = [f.strip() for f in line.split(",")]
+            index = int(fields[0])
             flags = next((f for f in fields[6:] if f.startswith("F=")), None)
             if flags is None or int(flags[2:], 16) & 1:
-                times.append(int(fields[2]) * timebase)
-    return sorted(times)
+                times[index].append(int(fields[2]) * timebase[index])
+    return [sorted(t) for t in times]
 
-
-# --- thumbnails -------------------------------------------------------------------------------------------------
 
 def thumbnail_size(info: MediaInfo) -> tuple[int, int]:
     """At most 320x240, the display aspect ratio kept, even sides (what the JPEG encoder's 4:2:0 wants)."""
@@ -328,8 +328,11 @@ def build_command(video: Path, out_pattern: Path, info: MediaInfo, *, interval: 
     skip_frame = "nokey" if keyframes_only else "noref"
     tone, tonemap = tonemap_filter(info, ffmpeg)
     ten_bit = info.bit_depth > 8
+    # Keyframes only, the decoder has little to do and frame threads mostly wait: one thread costs a quarter
+    # less CPU per item (measured: 3.6 s against 4.7 s on the benchmark's 10 minutes).
     command = [ffmpeg, "-hide_banner", "-nostdin", "-v", "error", "-nostats", "-progress", "pipe:1",
-               "-threads", str(threads), "-skip_frame", skip_frame, "-skip_loop_filter", "all"]
+               "-threads", "1" if keyframes_only else str(threads), "-skip_frame", skip_frame,
+               "-skip_loop_filter", "all"]
     if not keyframes_only:
         command += ["-flags2", "fast"]
     if gpu is not None:
