@@ -10,6 +10,7 @@ from pathlib import Path
 import imageio_ffmpeg
 import pytest
 
+from previews import ffmpeg as previews_ffmpeg
 from previews import media
 from previews.gpu import GPU
 from previews.media import Cancelled, MediaError, ffmpeg_path, ffprobe_info, generate_bif
@@ -74,7 +75,7 @@ def test_the_wheels_ffmpeg_has_what_the_pipeline_uses():
 
 
 def test_the_version_is_read_from_ffmpeg():
-    assert media.ffmpeg_version(imageio_ffmpeg.get_ffmpeg_exe()) == (9, 0)
+    assert previews_ffmpeg.ffmpeg_version(imageio_ffmpeg.get_ffmpeg_exe()) == (9, 0)
 
 
 def test_quality_is_ffmpegs_q_v_as_the_original_tool_passes_it():
@@ -185,7 +186,7 @@ def test_the_gpu_command_lines_decode_and_scale_on_the_gpu(clips, ffmpeg):
     line = " ".join(command)
     assert chosen["mode"] == "cuda"
     assert "-hwaccel cuda -hwaccel_device 0 -hwaccel_output_format cuda " in line
-    assert "scale_cuda=w=320:h=180:format=p010,hwdownload,format=p010le,zscale=tin=smpte2084" in line
+    assert "scale_cuda=w=320:h=180:format=p010,hwdownload,format=p010le,format=yuv420p10le,zscale=tin=smpte2084" in line
     command, chosen = media.build_command(clips["gop2"], Path("/t/%06d.jpg"), ffprobe_info(clips["gop2"], ffmpeg=ffmpeg),
                                           interval=5, quality=4, gpu=vaapi, ffmpeg=ffmpeg)
     line = " ".join(command)
