@@ -148,8 +148,10 @@ def ffprobe_info(video: Path, *, ffmpeg: str | None = None) -> MediaInfo:
     done = _run([ffmpeg, "-hide_banner", "-nostdin", "-i", str(video)], f"probing {video.name}")
     text = done.stderr
     streams = [m for m in _VIDEO_STREAM.finditer(text) if "attached pic" not in m.group(2)]
+    if "Input #0" not in text:
+        raise MediaError(f"cannot probe {video.name}: ffmpeg cannot read it ({_tail(text, 2)})")
     if not streams:
-        raise MediaError(f"cannot probe {video.name}: no video stream ({_tail(text, 2)})")
+        raise MediaError(f"cannot probe {video.name}: it has no video stream")
     index, description = int(streams[0].group(1)), streams[0].group(2)
     parts = _split_top(description)
     codec = parts[0].split()[0]

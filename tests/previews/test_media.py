@@ -3,7 +3,7 @@ failures. Each clip shows its frame number (tests/previews/clips.py), read back 
 from __future__ import annotations
 
 import os
-import shutil
+import subprocess
 import threading
 from pathlib import Path
 
@@ -110,8 +110,12 @@ def test_probing_sees_hlg(tmp_path, ffmpeg):
 
 def test_a_file_that_is_not_a_video_is_a_media_error(tmp_path, ffmpeg):
     (tmp_path / "notes.mkv").write_bytes(b"not a video at all" * 100)
-    with pytest.raises(MediaError, match=r"^cannot probe notes.mkv: no video stream \(.*Invalid data"):
+    with pytest.raises(MediaError, match=r"^cannot probe notes.mkv: ffmpeg cannot read it \(.*Invalid data"):
         ffprobe_info(tmp_path / "notes.mkv", ffmpeg=ffmpeg)
+    subprocess.run([ffmpeg, "-v", "error", "-f", "lavfi", "-i", "sine=duration=1", str(tmp_path / "song.mka")],
+                   check=True)
+    with pytest.raises(MediaError, match=r"^cannot probe song.mka: it has no video stream$"):
+        ffprobe_info(tmp_path / "song.mka", ffmpeg=ffmpeg)
     with pytest.raises(MediaError, match="^cannot probe .*gone.mkv: no such file"):
         ffprobe_info(tmp_path / "gone.mkv", ffmpeg=ffmpeg)
 
