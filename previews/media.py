@@ -203,13 +203,22 @@ def generate_bif(video: Path, bif_path: Path, *, interval: int, quality: int, gp
                           cpu_seconds=usage["cpu_seconds"], peak_rss_mb=usage["peak_rss_mb"])
 
 
-def _die_with_parent():  # pragma: no cover - runs in the child between fork and exec
+def _load_prctl():
     try:
         import ctypes
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except Exception:
-        pass
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _load_prctl() if os.name == "posix" else None
+
+
+def _die_with_parent():  # pragma: no cover - runs in the child between fork and exec
+    """PR_SET_PDEATHSIG: ffmpeg is killed when its worker dies. Resolved before the fork, so the child takes
+    no lock (no import, no allocation worth the name) between fork and exec."""
+    _PRCTL(1, signal.SIGKILL)
 
 
 def _run_ffmpeg(command: list[str], *, video: Path, duration: float, gpu: GPU | None, mode: str,
@@ -222,7 +231,7 @@ def _run_ffmpeg(command: list[str], *, video: Path, duration: float, gpu: GPU | 
     readers: list[threading.Thread] = []
     progress = {"out_time": 0.0}
     usage = {"cpu_seconds": 0.0, "peak_rss_mb": 0}
-    preexec = _die_with_parent if os.name == "posix" else None
+    preexec = _die_with_parent if _PRCTL is not None else None
 
     def drain(stream, tail):
         for raw in stream:
