@@ -3,13 +3,13 @@
 Finding ffmpeg and probing a video are in previews/ffmpeg.py (re-exported here: `ffmpeg_path`, `ffprobe_info`,
 `MediaInfo`, `MediaError`).
 
-How frames land at their times: a frame every `interval` seconds is picked by ffmpeg's `fps` filter, which takes
-the decoded frame nearest each slot. When keyframes are at most `interval` apart, only keyframes are decoded
-(`-skip_frame nokey`), as Plex's own generator does (each thumbnail is then the keyframe nearest its slot, at
-most half the keyframe spacing off). When they are further apart, that would put thumbnails up to a GOP off
-(11 s on a 12 s GOP), so every frame is decoded, cheaply: no deblocking (`-skip_loop_filter all`), no
-non-reference frames (`-skip_frame noref`: the nearest reference frame is at most a frame or two away, so
-the slot still gets a frame well within 0.5 s of its time), and the decoder's fast flags.
+How frames land at their times: ffmpeg's `fps` filter fills one slot every `interval` seconds with the last
+decoded frame that falls in it. When keyframes are at most `interval` apart, only keyframes are decoded
+(`-skip_frame nokey`), as Plex's own generator does, with the timestamps moved so that each slot gets the
+keyframe nearest its time (at most half the keyframe spacing off). When they are further apart, that would put
+thumbnails up to a GOP off (11 s on a 12 s GOP), so every frame is decoded, cheaply: no deblocking
+(`-skip_loop_filter all`), no non-reference frames (`-skip_frame noref`: the slot gets the reference frame at
+or just before its time, a frame or two away), and the decoder's fast flags.
 """
 from __future__ import annotations
 
