@@ -252,3 +252,14 @@ EPG_MAX_DOWNLOAD_BYTES = env.int("EPG_MAX_DOWNLOAD_BYTES", default=1 << 30)
 EPG_MAX_XML_BYTES = env.int("EPG_MAX_XML_BYTES", default=8 << 30)
 # Programmes written per batch (COPY on PostgreSQL, executemany elsewhere).
 EPG_IMPORT_BATCH_SIZE = env.int("EPG_IMPORT_BATCH_SIZE", default=5000)
+
+# --- Invites (Wizarr): media servers, invitations, the join page --------------------------------
+PLEX_TV_URL = env.str("PLEX_TV_URL", default="https://plex.tv")
+# Where a Plex join sends the browser to approve its PIN (plex.tv's sign-in app).
+INVITES_PLEX_AUTH_URL = env.str("INVITES_PLEX_AUTH_URL", default="https://app.plex.tv/auth")
+# Shown on the join page and as every invitation's display_name when set; else the servers' names.
+INVITES_SERVER_NAME = env.str("INVITES_SERVER_NAME", default="")
+# What happens to an account when it expires: delete it on its server, or disable it there.
+INVITES_EXPIRY_ACTION = env.str("INVITES_EXPIRY_ACTION", default="delete")
+# Join attempts (form posts, Plex sign-ins) allowed per client IP.
+INVITES_JOIN_RATE = env.str("INVITES_JOIN_RATE", default="10/min")
