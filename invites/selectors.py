@@ -4,8 +4,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.db.models import Prefetch
 
-from homelab import clock
-
 from .models import Invitation, InvitationUse, Library, MediaServer, RemoteUser
 
 
@@ -35,9 +33,6 @@ def servers():
 
 
 def status() -> dict:
-    now = clock.now()
-    all_invitations = list(Invitation.objects.all())
-    states = [inv.status for inv in all_invitations] if all_invitations else []
-    del now
-    return {"users": RemoteUser.objects.count(), "invites": len(all_invitations),
+    states = [inv.status for inv in Invitation.objects.all()]
+    return {"users": RemoteUser.objects.count(), "invites": len(states),
             "pending": states.count("pending"), "expired": states.count("expired")}
