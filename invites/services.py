@@ -156,8 +156,9 @@ def sync_users(server: MediaServer) -> int:
             if changed:
                 RemoteUser.objects.filter(pk=row.pk).update(**changed)
         # rows made by a join in the last minute may not be listed by the server yet
-        RemoteUser.objects.filter(pk__in=[r.pk for r in by_id.values() if r.created < now - timedelta(minutes=1)]) \
-            .delete()
+        recent = now - timedelta(minutes=1)
+        RemoteUser.objects.filter(pk__in=[r.pk for r in by_id.values()
+                                          if not (r.invitation_id and r.created > recent)]).delete()
         MediaServer.objects.filter(pk=server.pk).update(last_sync_at=now)
     return len(found)
 
