@@ -129,6 +129,8 @@ class JellyfinClient(MediaServerClient):
         body = self.call("GET", "/Users", "listing users")
         if not isinstance(body, list):
             raise ServerError(f"{self.server.name} sent an unexpected answer to GET /Users")
+        if not body:  # a server always has its administrator: an empty list is a broken answer
+            raise ServerError(f"{self.server.name} reported no users; nothing was changed")
         accounts = []
         for u in body:
             if not isinstance(u, dict) or not u.get("Id") or not u.get("Name"):
@@ -245,8 +247,11 @@ class PlexClient(MediaServerClient):
 
     def users(self) -> list[RemoteAccount]:
         machine = self.server.machine_identifier
+        friends = self.plextv().friends()
+        if not friends:  # Wizarr once deleted every user on an empty plex.tv answer
+            raise ServerError(f"plex.tv reported no shared users for {self.server.name}; nothing was changed")
         return [RemoteAccount(u["id"], u["username"], email=u["email"], share_id=u["servers"][machine])
-                for u in self.plextv().friends() if machine in u["servers"]]
+                for u in friends if machine in u["servers"]]
 
     def create_account(self, *, username, password, email, libraries, flags, plex_account=None) -> RemoteAccount:
         if not plex_account:

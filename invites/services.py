@@ -136,11 +136,10 @@ def scan_libraries(server: MediaServer) -> int:
 
 def sync_users(server: MediaServer) -> int:
     """Bring the server's accounts into RemoteUser rows. A failed or empty answer changes nothing (Wizarr once
-    deleted every user on an empty Plex answer): it raises ServerError. Accounts gone from the server lose their
-    row; new ones get one (no expiry)."""
-    found = client_for(server).users()
-    if not found:
-        raise ServerError(f"{server.name} reported no users; nothing was changed")
+    deleted every user on an empty Plex answer): the client raises ServerError. An answer listing only the
+    administrators (or, on Plex, only other servers' friends) is a real "no users". Accounts gone from the server
+    lose their row; new ones get one (no expiry)."""
+    found = client_for(server).users()  # raises on a failed or empty answer
     now = clock.now()
     with transaction.atomic():
         by_id = {u.external_id: u for u in RemoteUser.objects.select_for_update().filter(server=server)}

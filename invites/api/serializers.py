@@ -45,7 +45,7 @@ def _ids():
 
 class InvitationCreateSerializer(serializers.Serializer):
     expires_in_days = serializers.IntegerField(required=False, allow_null=True, default=None)
-    duration = DurationField(required=False, default=None)
+    duration = DurationField(required=False, default=None, allow_null=True)
     unlimited = serializers.BooleanField(required=False, default=True)
     max_uses = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=100000)
     library_ids = _ids()

@@ -7,7 +7,7 @@ from . import views
 
 
 def route(pattern: str, view, name: str):
-    pattern = pattern.replace("<pk>", r"(?P<pk>[0-9]{1,19})")
+    pattern = pattern.replace("<pk>", r"(?P<pk>[0-9]+)")
     return re_path(rf"^{pattern}/?$", view.as_view(), name=name)
 
 

@@ -13,7 +13,7 @@ from homelab.models import APIKey
 
 from .. import selectors, services, tasks
 from ..models import Invitation, MediaServer, RemoteUser
-from .serializers import (APIKeySerializer, CreatedInvitationSerializer, ExtendSerializer, InvitationCreateSerializer,
+from .serializers import (MAX_ID, APIKeySerializer, CreatedInvitationSerializer, ExtendSerializer, InvitationCreateSerializer,
                           InvitationSerializer, LibrarySerializer, ServerCreateSerializer, ServerSerializer,
                           UserSerializer)
 
@@ -43,7 +43,8 @@ def _raise(exc: services.InvitesError):
 
 
 def _get(model, pk, message):
-    obj = selectors_for(model).filter(pk=pk).first()
+    pk = int(pk)
+    obj = selectors_for(model).filter(pk=pk).first() if pk <= MAX_ID else None
     if obj is None:
         raise exceptions.NotFound(message)
     return obj

@@ -56,6 +56,11 @@ class FakeJellyfin:
         self.create_gate = None        # a threading.Event that /Users/New waits for (concurrency tests)
         self.server = PatternServer()
         self._routes()
+        self.admin = self.add_user("admin", "admin-password", IsAdministrator=True)  # as a set-up Jellyfin has
+
+    def invited(self) -> list[str]:
+        """The names of the users other than the administrator."""
+        return [u["Name"] for u in self.users.values() if not u["Policy"].get("IsAdministrator")]
 
     # --- life ---
     def start(self):

@@ -128,3 +128,15 @@ def test_libraries_list(api, jellyfin, make_server):
     body = api.get("/invites/api/libraries").json()
     assert body["count"] == 3
     assert all(set(lib) == {"id", "name", "server_id"} and lib["server_id"] == server.pk for lib in body["libraries"])
+
+
+def test_a_null_duration_means_unlimited(api, jellyfin, make_server):
+    make_server(jellyfin)
+    r = api.post("/invites/api/invitations", {"duration": None}, format="json")
+    assert r.status_code == 201 and r.json()["invitation"]["duration"] == "unlimited"
+
+
+def test_ids_too_large_for_the_database_are_the_contracts_404(api):
+    for url in ("/invites/api/invitations/99999999999999999999999", "/invites/api/users/99999999999999999999999"):
+        r = api.delete(url)
+        assert r.status_code == 404 and r.json()["error"] in ("Invitation not found", "User not found")

@@ -96,3 +96,25 @@ def test_extend_refuses_bad_days_and_unknown_users(api, jellyfin, make_server):
         assert r.status_code == 400 and r.json()["error"].startswith("days:")
     r = api.post("/invites/api/users/999999/extend", {"days": 1}, format="json")
     assert r.status_code == 404 and r.json() == {"error": "User not found"}
+
+
+def test_a_list_with_only_the_administrator_removes_the_users_gone_from_the_server(api, jellyfin, make_server, clock):
+    jellyfin.add_user("alice")
+    make_server(jellyfin)
+    assert api.get("/invites/api/users").json()["count"] == 1
+    jellyfin.users.pop(jellyfin.user_named("alice")["Id"])
+    assert api.get("/invites/api/users").json() == {"users": [], "count": 0}
+
+
+def test_plex_friends_of_other_servers_only_is_a_real_empty_list(api, pms, plextv, make_server):
+    make_server(pms, server_type="plex")
+    dave, _ = plextv.add_account("dave")
+    share = plextv.add_friend(dave, pms.machine_identifier)
+    eve, _ = plextv.add_account("eve")
+    plextv.add_friend(eve, "another-machine")
+    assert api.get("/invites/api/users").json()["count"] == 1
+    plextv.shares.pop(share)
+    plextv.friends.pop(dave["id"])
+    assert api.get("/invites/api/users").json()["count"] == 0
+    plextv.friends.clear()  # an empty answer: nothing changes (here: nothing left to change, but no error either)
+    assert api.get("/invites/api/users").status_code == 200

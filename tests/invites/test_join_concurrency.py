@@ -36,5 +36,5 @@ def test_two_concurrent_joins_on_a_single_use_code_admit_exactly_one(jellyfin, m
     for t in threads:
         t.join(30)
     assert sorted(results.values()) == ["ok", "used"]
-    assert len(jellyfin.users) == 1 and RemoteUser.objects.count() == 1
+    assert len(jellyfin.invited()) == 1 and RemoteUser.objects.count() == 1
     assert Invitation.objects.get(pk=inv.pk).used_count == 1
