@@ -1,6 +1,9 @@
 """Expired accounts: deleted or disabled on their server (INVITES_EXPIRY_ACTION) on time.
 
-A task is queued for each account's expiry moment and a beat sweep runs every minute as a backstop. One action
+A task is queued for each account's expiry moment and a beat sweep runs every minute as a backstop. Tasks are
+queued (with an eta) only for the next few minutes: the sweep queues those of accounts expiring before its next
+run. (A Redis broker hands an unacknowledged message to another worker after its visibility timeout, so an eta
+weeks away would be delivered again every few hours and pile up in the workers' memory.) One action
 runs per account at a time (a conditional UPDATE claims it). A server that is down keeps the account listed as
 due (``last_error`` says why) and the next sweep tries again. Every action done leaves an audit row.
 """
@@ -20,6 +23,21 @@ from .services import audit
 logger = logging.getLogger("invites.expiry")
 
 CLAIM_TIMEOUT = timedelta(minutes=5)
+QUEUE_HORIZON = timedelta(minutes=5)   # expiries queued as eta tasks at most this far ahead
+LOOKAHEAD = timedelta(seconds=75)      # the sweep (every minute) queues expiries up to this far ahead
+
+
+def should_queue(expires, now=None) -> bool:
+    return expires is not None and expires - (now or clock.now()) <= QUEUE_HORIZON
+
+
+def upcoming(now=None) -> list[tuple[int, object]]:
+    """(id, expires) of accounts expiring before the next sweep: each gets a task at its expiry moment."""
+    now = now or clock.now()
+    qs = RemoteUser.objects.filter(expires__gt=now, expires__lte=now + LOOKAHEAD)
+    if expiry_action() == "disable":
+        qs = qs.filter(disabled=False)
+    return list(qs.order_by("expires").values_list("pk", "expires"))
 
 
 def due(now=None):

@@ -16,8 +16,12 @@ def expire_user(user_id: int):
 
 @shared_task(name="invites.sweep_expired", expires=55)
 def sweep_expired():
-    """Every minute (beat): the backstop for expiry tasks lost or late, and for servers that were down."""
-    return expiry.sweep()
+    """Every minute (beat): expires what is due (the backstop for lost tasks and servers that were down), then
+    queues a task at the expiry moment of each account expiring before the next run."""
+    done = expiry.sweep()
+    for user_id, eta in expiry.upcoming():
+        expire_user.apply_async((user_id,), eta=eta)
+    return done
 
 
 @shared_task(name="invites.sync_users", expires=3000)
@@ -35,8 +39,9 @@ def scan_server(server_id: int):
 
 
 def queue_expiry(user) -> None:
-    """The expiry task at the account's expiry moment, once the row is committed."""
-    if user.expires is None:
+    """The expiry task at the account's expiry moment, once the row is committed, when that is minutes away
+    (later ones are queued by the sweep shortly before)."""
+    if not expiry.should_queue(user.expires):
         return
     user_id, eta = user.pk, user.expires
     transaction.on_commit(lambda: expire_user.apply_async((user_id,), eta=eta))

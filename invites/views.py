@@ -78,6 +78,8 @@ def ask_code(request):
 @require_http_methods(["GET", "HEAD", "POST"])
 def join(request, code: str):
     invitation = redeem.find(code)
+    if invitation is None and not ratelimit.allow(request, "lookup"):
+        return _limited(request)  # guessing codes costs attempts too
     problem = redeem.refusal(invitation)
     if problem:
         return _refused(request, problem, code)

@@ -24,7 +24,23 @@ def joined(client, jellyfin, make_server, django_capture_on_commit_callbacks, mo
     return user
 
 
-def test_a_join_queues_the_expiry_task_at_the_expiry_moment(joined):
+def test_a_join_leaves_a_far_expiry_to_the_sweep_which_queues_it_at_its_moment(joined, clock, monkeypatch):
+    assert joined.queued == []  # 7 days away: not an eta task in the broker for a week
+    queued = []
+    monkeypatch.setattr(tasks.expire_user, "apply_async", lambda args, eta: queued.append((args, eta)))
+    clock.travel(7 * 86400 - 120)
+    tasks.sweep_expired()
+    assert queued == []
+    clock.travel(60)
+    assert tasks.sweep_expired() == {}
+    assert queued == [((joined.pk,), joined.expires)]
+
+
+def test_an_expiry_minutes_away_is_queued_at_once(joined, clock, django_capture_on_commit_callbacks):
+    joined.expires = clock.now() + timedelta(minutes=3)
+    joined.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.queue_expiry(joined)
     assert joined.queued == [((joined.pk,), joined.expires)]
 
 

@@ -178,3 +178,9 @@ def test_join_asks_for_a_code_first(client, invitation):
     assert r.status_code == 302 and r["Location"] == f"/j/{invitation.code}"
     r = client.get("/join", {"code": "ZZZZZZZZ"})
     assert r.status_code == 400 and "This invitation code is not valid." in r.content.decode()
+
+
+def test_guessing_codes_is_rate_limited_too(client, invitation, settings):
+    settings.INVITES_JOIN_RATE = "3/min"
+    assert [client.get(f"/j/GUESS{i:05d}").status_code for i in range(4)] == [404, 404, 404, 429]
+    assert client.get(f"/j/{invitation.code}").status_code == 200  # a real code still opens
