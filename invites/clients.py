@@ -196,7 +196,12 @@ class JellyfinClient(MediaServerClient):
             raise _error(self.server, exc, f"deleting {user.username}") from None
 
     def disable_account(self, user) -> None:
-        found = self.call("GET", f"/Users/{user.external_id}", f"reading {user.username}")
+        try:
+            found = self.api.request("GET", f"/Users/{user.external_id}")
+        except APIError as exc:
+            if exc.status == 404:
+                return  # the account is gone: it can be used no more, which is what was asked
+            raise _error(self.server, exc, f"reading {user.username}") from None
         policy = dict((found or {}).get("Policy") or {})
         policy["IsDisabled"] = True
         self.call("POST", f"/Users/{user.external_id}/Policy", f"disabling {user.username}", json=policy)
@@ -263,7 +268,14 @@ class PlexClient(MediaServerClient):
                              share_id=share_id)
 
     def delete_account(self, user) -> None:
-        self.plextv().unshare(self.server.machine_identifier, user.share_id, server_name=self.server.name)
+        plextv = self.plextv()
+        share_id = user.share_id
+        if not share_id:  # not recorded (an older sync): plex.tv's list of friends says
+            friend = next((f for f in plextv.friends() if str(f["id"]) == str(user.external_id)), None)
+            share_id = (friend or {}).get("servers", {}).get(self.server.machine_identifier)
+            if not share_id:
+                return  # this server is not shared with the account (any more)
+        plextv.unshare(self.server.machine_identifier, share_id, server_name=self.server.name)
 
     disable_account = delete_account  # Plex has no disabled state: the share is removed
 
