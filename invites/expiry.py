@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from django.db.models import Q
 
-from homelab import clock
+from homelab import clock, events
 
 from .clients import ServerError, client_for
 from .models import RemoteUser, expiry_action
@@ -86,6 +86,8 @@ def expire_user(user_id: int) -> str:
                                                      share_id="" if user.server.server_type == "plex" else user.share_id)
         audit("expired_disabled", user=user, actor="expiry", message=f"Expired {when}: disabled on the server")
     logger.info("Expired %s on %s: %s", user.username, user.server.name, action)
+    events.publish("invites", "user_expired", {"id": user_id, "username": user.username,
+                                               "server": user.server.name, "action": action})
     return action
 
 

@@ -14,7 +14,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import F
 
-from homelab import clock
+from homelab import clock, events
 
 from .clients import Flags, ServerError, UsernameTaken, client_for
 from .models import Invitation, InvitationUse, RemoteUser
@@ -112,6 +112,8 @@ def redeem(invitation: Invitation, *, username: str, password: str, email: str =
         give_back(invitation)
         raise
     logger.info("%s joined %s with invitation %s", username, ", ".join(s.name for s in servers), invitation.code)
+    events.publish("invites", "user_joined", {"username": username, "invitation": invitation.code,
+                                              "users": [u.pk for u in joined.users]})
     return joined
 
 

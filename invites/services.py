@@ -11,7 +11,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 
-from homelab import clock
+from homelab import clock, events
 from integrations.models import Service, unique_slug
 
 from .clients import AUTH_MODES, ServerError, client_for
@@ -178,6 +178,7 @@ def scan_server(server: MediaServer, *, libraries: bool = True, users: bool = Tr
             problems.append(exc.message)
     result.problems = tuple(problems)
     MediaServer.objects.filter(pk=server.pk).update(last_message=result.message[:2000])
+    events.publish("invites", "server_scanned", {"id": server.pk, "name": server.name, "message": result.message})
     if problems:
         logger.warning("Scan of %s: %s", server.name, result.message)
     return result

@@ -118,3 +118,14 @@ def test_a_plex_account_expires_by_removing_its_share(client, pms, plextv, make_
     assert share_id not in plextv.shares
     user.refresh_from_db()
     assert user.disabled and user.share_id == ""
+
+
+def test_joins_and_expiries_are_published_on_the_invites_channel(joined, clock, monkeypatch):
+    from homelab import events
+
+    seen = []
+    monkeypatch.setattr(events, "publish", lambda channel, event, data: seen.append((channel, event, data)))
+    clock.travel(7 * 86400 + 1)
+    expiry.sweep()
+    assert seen == [("invites", "user_expired", {"id": joined.pk, "username": "newbie", "server": "Main",
+                                                 "action": "delete"})]

@@ -184,3 +184,13 @@ def test_guessing_codes_is_rate_limited_too(client, invitation, settings):
     settings.INVITES_JOIN_RATE = "3/min"
     assert [client.get(f"/j/GUESS{i:05d}").status_code for i in range(4)] == [404, 404, 404, 429]
     assert client.get(f"/j/{invitation.code}").status_code == 200  # a real code still opens
+
+
+def test_a_join_is_published_on_the_invites_channel(client, invitation, monkeypatch):
+    from homelab import events
+
+    seen = []
+    monkeypatch.setattr(events, "publish", lambda channel, event, data: seen.append((channel, event, data)))
+    assert client.post(f"/j/{invitation.code}", GOOD).status_code == 200
+    user = RemoteUser.objects.get(username="newbie")
+    assert ("invites", "user_joined", {"username": "newbie", "invitation": invitation.code, "users": [user.pk]}) in seen
