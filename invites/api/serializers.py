@@ -72,8 +72,11 @@ class ExtendSerializer(serializers.Serializer):
 class ServerCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     server_type = serializers.ChoiceField(choices=["plex", "jellyfin", "emby"])
-    server_url = serializers.CharField(max_length=500)
-    api_key = serializers.CharField(max_length=500, trim_whitespace=True)
+    server_url = serializers.CharField(max_length=500, required=False)
+    api_key = serializers.CharField(max_length=500, trim_whitespace=True, required=False)
+    service_id = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID,
+                                          help_text="Use this integrations Service (e.g. one synced from Traefik) for "
+                                                    "URL and key instead of server_url / api_key.")
     external_url = serializers.CharField(max_length=500, required=False, allow_blank=True, allow_null=True)
     allow_downloads = serializers.BooleanField(required=False, default=False)
     allow_live_tv = serializers.BooleanField(required=False, default=False)
@@ -95,6 +98,21 @@ class ServerCreateSerializer(serializers.Serializer):
 
     def validate_external_url(self, value):
         return self._url(value, required=False)
+
+    def validate(self, attrs):
+        from integrations.models import Service
+
+        service_id = attrs.pop("service_id", None)
+        if service_id is not None:
+            service = Service.objects.filter(pk=service_id).first()
+            if service is None:
+                raise serializers.ValidationError({"service_id": f"No service with id {service_id}."})
+            attrs["service"] = service
+        else:
+            missing = [name for name in ("server_url", "api_key") if not attrs.get(name)]
+            if missing:
+                raise serializers.ValidationError({name: "This field is required." for name in missing})
+        return attrs
 
 
 # --- answers -----------------------------------------------------------------------------------

@@ -116,3 +116,17 @@ def test_a_scan_that_fails_or_comes_back_empty_changes_nothing(api, jellyfin, ma
     assert api.get("/invites/api/users").status_code == 200
     after = (list(Library.objects.values_list("pk", "name")), list(RemoteUser.objects.values_list("pk", "username")))
     assert after == before
+
+
+def test_a_service_can_be_picked_by_id(api, jellyfin):
+    service = Service.objects.create(name="jellyfin@docker", source="traefik", api_url=jellyfin.url,
+                                     api_key=jellyfin.api_key, service_type="jellyfin")
+    r = api.post("/invites/api/servers", {"name": "Picked", "server_type": "jellyfin", "service_id": service.pk},
+                 format="json")
+    assert r.status_code == 201, r.content
+    assert MediaServer.objects.get().service_id == service.pk
+    r = api.post("/invites/api/servers", {"name": "Nope", "server_type": "jellyfin", "service_id": 424242},
+                 format="json")
+    assert r.status_code == 400 and r.json() == {"error": "service_id: No service with id 424242."}
+    r = api.post("/invites/api/servers", {"name": "Nope", "server_type": "jellyfin"}, format="json")
+    assert r.json() == {"error": "server_url: This field is required.; api_key: This field is required."}
