@@ -11,13 +11,13 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from homelab import clock, events
 
 from .clients import Flags, ServerError, UsernameTaken, client_for
-from .models import Invitation, InvitationUse, RemoteUser
+from .models import Invitation, InvitationUse, MediaServer, RemoteUser
 from .services import audit, open_invitations_q
 
 logger = logging.getLogger("invites.redeem")
@@ -27,6 +27,7 @@ MESSAGES = {
     "expired": "This invitation has expired.",
     "used": "This invitation has already been used.",
     "no_server": "This invitation is not linked to any media server.",
+    "withdrawn": "This invitation was withdrawn while your account was being made; nothing was kept.",
 }
 
 
@@ -88,8 +89,7 @@ def redeem(invitation: Invitation, *, username: str, password: str, email: str =
     if any(s.server_type == "plex" for s in servers) and not plex_account:
         raise JoinError("Sign in with Plex first.", "plex")
     if not claim_use(invitation):
-        invitation.refresh_from_db()
-        raise refusal(invitation) or JoinError(MESSAGES["used"], "used")
+        raise refusal(Invitation.objects.filter(pk=invitation.pk).first()) or JoinError(MESSAGES["used"], "used")
     flags = Flags(downloads=invitation.allow_downloads, live_tv=invitation.allow_live_tv,
                   mobile_uploads=invitation.allow_mobile_uploads)
     made = []
@@ -106,7 +106,10 @@ def redeem(invitation: Invitation, *, username: str, password: str, email: str =
                 raise JoinError(f"Your account could not be created on {server.name}: {exc.message}.{hint}",
                                 "server") from None
             made.append((server, account))
-        joined = _record(invitation, made, username=username, email=email)
+        try:
+            joined = _record(invitation, made, username=username, email=email)
+        except IntegrityError:  # the invitation (or a server) was deleted while the accounts were made
+            raise JoinError(MESSAGES["withdrawn"], "invalid") from None
     except BaseException:
         _undo(made)
         give_back(invitation)
@@ -121,6 +124,12 @@ def _record(invitation, made, *, username, email) -> Joined:
     now = clock.now()
     expires = now + timedelta(days=invitation.duration) if invitation.duration else None
     with transaction.atomic():
+        # the rows the new ones point at, locked: deleted meanwhile, nothing is kept (foreign keys are checked
+        # only at commit, which may be a caller's)
+        servers = {server.pk for server, _ in made}
+        if not Invitation.objects.select_for_update().filter(pk=invitation.pk).exists() or \
+                len(MediaServer.objects.select_for_update().filter(pk__in=servers)) != len(servers):
+            raise JoinError(MESSAGES["withdrawn"], "invalid")
         use = InvitationUse.objects.create(invitation=invitation, username=username, email=email, used_at=now)
         users = []
         for server, account in made:

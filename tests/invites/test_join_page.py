@@ -194,3 +194,20 @@ def test_a_join_is_published_on_the_invites_channel(client, invitation, monkeypa
     assert client.post(f"/j/{invitation.code}", GOOD).status_code == 200
     user = RemoteUser.objects.get(username="newbie")
     assert ("invites", "user_joined", {"username": "newbie", "invitation": invitation.code, "users": [user.pk]}) in seen
+
+
+def test_an_invitation_deleted_during_the_join_keeps_nothing(client, invitation, jellyfin, monkeypatch):
+    from invites.clients import JellyfinClient
+
+    original = JellyfinClient.create_account
+
+    def create_then_withdraw(self, **kwargs):
+        account = original(self, **kwargs)
+        Invitation.objects.filter(pk=invitation.pk).delete()
+        return account
+
+    monkeypatch.setattr(JellyfinClient, "create_account", create_then_withdraw)
+    r = client.post(f"/j/{invitation.code}", GOOD)
+    assert r.status_code == 404
+    assert "This invitation was withdrawn while your account was being made" in r.content.decode()
+    assert jellyfin.user_named("newbie") is None and not RemoteUser.objects.exists()
