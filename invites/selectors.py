@@ -17,7 +17,8 @@ def display(invitation: Invitation) -> dict:
 
 def invitations():
     return Invitation.objects.prefetch_related(
-        "servers", "libraries", Prefetch("uses", queryset=InvitationUse.objects.order_by("used_at", "id")))
+        "servers", "libraries", Prefetch("uses", queryset=InvitationUse.objects.order_by("used_at", "id"))
+    ).order_by("id")  # as the contract lists them
 
 
 def users():
