@@ -16,6 +16,8 @@ from django.conf import settings
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from homelab.logging import mask
+
 logger = logging.getLogger("homelab.http")
 
 USER_AGENT = "homelab/0.1"
@@ -50,7 +52,8 @@ class TooLarge(HTTPError):
 
 
 def redact_url(url: str) -> str:
-    """The URL without userinfo or query string (which may carry keys), for messages and logs."""
+    """The URL without userinfo or query string (which may carry keys), for messages and logs; known secrets
+    and credentials in the path (Xtream's ``/live/<username>/<password>/``) masked too."""
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -59,7 +62,7 @@ def redact_url(url: str) -> str:
     netloc = parts.hostname or ""
     if port:
         netloc = f"{netloc}:{port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    return mask(urlunsplit((parts.scheme, netloc, parts.path, "", "")))
 
 
 def default_timeout() -> tuple[float, float]:

@@ -48,7 +48,7 @@ class Command(BaseCommand):
             self.prepare()
             python = sys.executable
             web = [python, "-m", "uvicorn", "homelab.asgi:application", "--host", host, "--port", str(port),
-                   "--lifespan", "off", "--timeout-graceful-shutdown", "10"]
+                   "--lifespan", "off", "--timeout-graceful-shutdown", "10", *self.proxy_header_args()]
             self.spawn("web", web)
             if not no_worker:
                 self.spawn("worker", [python, "-m", "celery", "-A", "homelab", "worker", "--loglevel", settings.LOG_LEVEL,
@@ -66,6 +66,14 @@ class Command(BaseCommand):
             embedded.stop(redis_proc)
         if code:
             raise CommandError("A process of the stack exited; everything was stopped.", returncode=code)
+
+    @staticmethod
+    def proxy_header_args() -> list[str]:
+        """uvicorn believes X-Forwarded-For / -Proto only from TRUSTED_PROXIES (by default it believes loopback
+        peers, so anyone on the machine could pick the address a login throttle sees)."""
+        if not settings.TRUSTED_PROXIES:
+            return ["--no-proxy-headers"]
+        return ["--proxy-headers", "--forwarded-allow-ips", ",".join(settings.TRUSTED_PROXIES)]
 
     def log(self, message: str) -> None:
         self.stderr.write(f"[serve] {message}")
