@@ -1,8 +1,8 @@
 """Clients of the media servers: one small class per server type behind one interface.
 
-Each is built on ``GenericAPIClient.for_service(server.service)`` (the Service row holds URL and the encrypted key):
-Jellyfin and Emby in the MediaBrowser mode (``X-Emby-Token`` + ``Authorization: MediaBrowser Token=...``), Plex
-with ``X-Plex-Token``. Plex's accounts and shares live on plex.tv (``settings.PLEX_TV_URL``), see ``plextv.py``.
+Each is built on ``GenericAPIClient.for_service(server.service)`` (the Service row holds URL and the encrypted key)
+in the auth mode of its type: ``jellyfin`` / ``emby`` (``X-Emby-Token`` + ``Authorization: MediaBrowser
+Token=...``), ``plex`` (``X-Plex-Token`` + the client identity headers). Plex's accounts and shares live on plex.tv (``settings.PLEX_TV_URL``), see ``plextv.py``.
 
 python-plexapi is not used: its plex.tv URLs are class constants (``https://plex.tv/...``) that tests cannot point
 at a fake without patching, and the three plex.tv calls we make are a few lines of plain HTTP.
@@ -18,8 +18,9 @@ from . import parsers
 
 logger = logging.getLogger("invites.clients")
 
-# The GenericAPIClient auth mode per server type.
-AUTH_MODES = {"jellyfin": "jellyfin", "emby": "jellyfin", "plex": "plex"}
+# The GenericAPIClient auth mode per server type (integrations/auth/: jellyfin and emby send the key as
+# X-Emby-Token and Authorization: MediaBrowser Token="..."; plex sends X-Plex-Token and the client identity).
+AUTH_MODES = {"jellyfin": "jellyfin", "emby": "emby", "plex": "plex"}
 
 
 class ServerError(Exception):

@@ -12,18 +12,13 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 
-from integrations.client import APIError, GenericAPIClient
+from integrations.auth.plex import plex_tv_client
+from integrations.client import APIError
 
 from . import parsers
 from .clients import Flags, ServerError
 
-CLIENT_IDENTIFIER = "homelab-invites"
-PRODUCT = "homelab"
-
-
-def _headers() -> dict:
-    return {"X-Plex-Client-Identifier": CLIENT_IDENTIFIER, "X-Plex-Product": PRODUCT, "X-Plex-Version": "0.1",
-            "Accept": "application/json"}
+JSON = {"Accept": "application/json"}
 
 
 def _fail(exc: APIError, doing: str) -> ServerError:
@@ -37,18 +32,19 @@ def _fail(exc: APIError, doing: str) -> ServerError:
 
 def auth_url(code: str, forward_url: str) -> str:
     """Where the browser signs in and allows the PIN, then comes back to ``forward_url``."""
-    query = urlencode({"clientID": CLIENT_IDENTIFIER, "code": code, "forwardUrl": forward_url,
-                       "context[device][product]": PRODUCT})
+    query = urlencode({"clientID": settings.PLEX_CLIENT_IDENTIFIER, "code": code, "forwardUrl": forward_url,
+                       "context[device][product]": settings.PLEX_PRODUCT})
     return f"{settings.INVITES_PLEX_AUTH_URL}#?{query}"
 
 
 class PlexTV:
+    """plex.tv through the ``plex`` auth mode: the token (when given) and the client identity on every call."""
+
     def __init__(self, token: str | None = None):
-        self.api = GenericAPIClient(settings.PLEX_TV_URL, api_key=token or None,
-                                    auth_type="plex" if token else "none")
+        self.api = plex_tv_client(token or None)
 
     def _call(self, method, path, doing, **kwargs):
-        headers = {**_headers(), **kwargs.pop("headers", {})}
+        headers = {**JSON, **kwargs.pop("headers", {})}
         try:
             return self.api.request(method, path, headers=headers, **kwargs)
         except APIError as exc:
@@ -117,7 +113,7 @@ class PlexTV:
         if not share_id:
             raise ServerError(f"{server_name}: the share of this account is not known (sync the users first)")
         try:
-            self.api.request("DELETE", f"/api/servers/{machine}/shared_servers/{share_id}", headers=_headers())
+            self.api.request("DELETE", f"/api/servers/{machine}/shared_servers/{share_id}", headers=JSON)
         except APIError as exc:
             if exc.status == 404:
                 return  # already removed

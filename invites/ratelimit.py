@@ -1,10 +1,13 @@
-"""Join attempts per client IP (INVITES_JOIN_RATE, e.g. "10/min"): a fixed window counted in the cache."""
+"""Join attempts per client IP (INVITES_JOIN_RATE, e.g. "10/min"): a fixed window counted in the cache. The client
+is ``homelab.net.client_ip`` (the socket address, or the right-most untrusted X-Forwarded-For hop behind a proxy
+named in TRUSTED_PROXIES)."""
 from __future__ import annotations
 
 from django.conf import settings
 from django.core.cache import cache
 
 from homelab import clock
+from homelab.net import client_ip
 
 PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600,
            "d": 86400, "day": 86400}
@@ -16,16 +19,11 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), PERIODS[period.strip().lower()]
 
 
-def client_ip(request) -> str:
-    """The socket address (homelab.net.client_ip replaces this once it lands, honouring TRUSTED_PROXIES)."""
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
 def allow(request, scope: str = "join") -> bool:
     """Count one attempt; False once this IP used up its attempts of the current window."""
     limit, period = parse_rate(settings.INVITES_JOIN_RATE)
     window = int(clock.time() // period)
-    key = f"invites:rate:{scope}:{client_ip(request)}:{window}"
+    key = f"invites:rate:{scope}:{client_ip(request) or 'unknown'}:{window}"
     cache.add(key, 0, timeout=period + 1)
     try:
         count = cache.incr(key)

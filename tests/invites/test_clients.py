@@ -70,3 +70,16 @@ def test_keys_are_in_no_message_or_log(api, jellyfin, caplog):
     text = caplog.text + str(r.content)
     assert "wrong-secret-key-42" not in text and jellyfin.api_key not in text
     assert any("Main answered HTTP 503" in rec.getMessage() for rec in caplog.records)
+
+
+def test_each_server_type_uses_its_auth_mode(jellyfin, emby, pms, plextv, make_server, settings):
+    servers = [make_server(jellyfin), make_server(emby, server_type="emby"), make_server(pms, server_type="plex")]
+    assert [s.service.api_auth_type for s in servers] == ["jellyfin", "emby", "plex"]
+    for fake in (jellyfin, emby):
+        call = [c for c in fake.calls if c.path.endswith("/System/Info")][0]
+        assert call.headers["x-emby-token"] == fake.api_key
+        assert call.headers["authorization"] == f'MediaBrowser Token="{fake.api_key}"'
+    owner = [c for c in plextv.calls if c.path == "/api/users"][0]
+    assert owner.headers["x-plex-token"] == plextv.owner_token
+    assert owner.headers["x-plex-client-identifier"] == settings.PLEX_CLIENT_IDENTIFIER
+    assert owner.headers["x-plex-product"] == settings.PLEX_PRODUCT

@@ -211,3 +211,15 @@ def test_an_invitation_deleted_during_the_join_keeps_nothing(client, invitation,
     assert r.status_code == 404
     assert "This invitation was withdrawn while your account was being made" in r.content.decode()
     assert jellyfin.user_named("newbie") is None and not RemoteUser.objects.exists()
+
+
+def test_the_rate_limit_keys_on_the_real_client_behind_a_trusted_proxy(client, invitation, settings):
+    settings.INVITES_JOIN_RATE = "1/min"
+    bad = {**GOOD, "password_confirm": "nope"}
+    # not behind a trusted proxy: X-Forwarded-For is the sender's word and ignored
+    assert client.post(f"/j/{invitation.code}", bad, HTTP_X_FORWARDED_FOR="1.1.1.1").status_code == 400
+    assert client.post(f"/j/{invitation.code}", bad, HTTP_X_FORWARDED_FOR="2.2.2.2").status_code == 429
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]
+    assert client.post(f"/j/{invitation.code}", bad, HTTP_X_FORWARDED_FOR="3.3.3.3").status_code == 400
+    assert client.post(f"/j/{invitation.code}", bad, HTTP_X_FORWARDED_FOR="3.3.3.3").status_code == 429
+    assert client.post(f"/j/{invitation.code}", bad, HTTP_X_FORWARDED_FOR="4.4.4.4").status_code == 400

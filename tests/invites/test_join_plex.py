@@ -1,6 +1,8 @@
 """Joining a Plex server: plex.tv PIN sign-in (PLEX_TV_URL points at the fake), then the libraries shared."""
 from urllib.parse import parse_qs, urlsplit
 
+from django.conf import settings
+
 from invites import services
 from invites.models import RemoteUser
 
@@ -11,7 +13,7 @@ def _sign_in(client, plextv, code, account_token):
     location = r["Location"]
     assert location.startswith(plextv.url + "/auth#?")
     query = parse_qs(urlsplit(location).fragment[1:])
-    assert query["clientID"] == ["homelab-invites"]
+    assert query["clientID"] == [settings.PLEX_CLIENT_IDENTIFIER] and settings.PLEX_CLIENT_IDENTIFIER
     assert query["forwardUrl"] == [f"http://testserver/j/{code}/plex/callback"]
     pin = next(p for p in plextv.pins.values() if p["code"] == query["code"][0])
     waiting = client.get(f"/j/{code}/plex/callback")
