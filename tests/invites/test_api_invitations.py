@@ -140,4 +140,4 @@ def test_a_null_duration_means_unlimited(api, jellyfin, make_server):
 def test_ids_too_large_for_the_database_are_the_contracts_404(api):
     for url in ("/invites/api/invitations/99999999999999999999999", "/invites/api/users/99999999999999999999999"):
         r = api.delete(url)
-        assert r.status_code == 404 and r.json()["error"] in ("Invitation not found", "User not found")
+        assert r.status_code == 404 and set(r.json()) == {"error"}

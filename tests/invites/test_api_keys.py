@@ -38,5 +38,8 @@ def test_the_key_in_use_cannot_be_deleted(api, api_key):
 
 def test_unknown_and_huge_ids_are_404(api):
     assert api.delete("/invites/api/api-keys/424242").json() == {"error": "API key not found"}
-    r = api.delete("/invites/api/api-keys/9999999999999999999")
+    r = api.delete("/invites/api/api-keys/9223372036854775807")
     assert r.status_code == 404 and r.json() == {"error": "API key not found"}
+    for url in ("/invites/api/api-keys/9999999999999999999", "/invites/api/api-keys/%0A%3B", "/invites/api/api-keys/x"):
+        r = api.delete(url)
+        assert r.status_code == 404 and r.json() == {"error": "Not found."}
