@@ -320,3 +320,13 @@ DISPATCHARR_AUTH_FAILURE_LIMIT = env.int("DISPATCHARR_AUTH_FAILURE_LIMIT", defau
 # --- Previews: the media pipeline (previews/media.py, previews/gpu.py) ------------------------------------
 # The ffmpeg binary. Empty: `ffmpeg` on PATH, else the imageio-ffmpeg wheel's static ffmpeg.
 FFMPEG_PATH = env.str("FFMPEG_PATH", default="")
+# --- Invites (Wizarr): media servers, invitations, the join page --------------------------------
+# (plex.tv itself is PLEX_TV_URL, with the Plex settings above)
+# Where a Plex join sends the browser to approve its PIN (plex.tv's sign-in app).
+INVITES_PLEX_AUTH_URL = env.str("INVITES_PLEX_AUTH_URL", default="https://app.plex.tv/auth")
+# Shown on the join page and as every invitation's display_name when set; else the servers' names.
+INVITES_SERVER_NAME = env.str("INVITES_SERVER_NAME", default="")
+# What happens to an account when it expires: delete it on its server, or disable it there.
+INVITES_EXPIRY_ACTION = env.str("INVITES_EXPIRY_ACTION", default="delete")
+# Join attempts (form posts, Plex sign-ins) allowed per client IP.
+INVITES_JOIN_RATE = env.str("INVITES_JOIN_RATE", default="10/min")

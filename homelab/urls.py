@@ -18,4 +18,5 @@ urlpatterns = [
     path("iptv/", include("channels.api.urls")),
     path("previews/api/", include("previews.api.urls")),
     path("invites/api/", include("invites.api.urls")),
+    path("", include("invites.urls")),  # the join pages: /join, /j/<code>
 ]
