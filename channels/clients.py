@@ -77,7 +77,8 @@ def download(url: str, dest: IO[bytes], *, verify: bool, user_agent: str = "", p
                             status=exc.status) from None
     except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, ConnectionError) as exc:
         reason = "timed out" if "timed out" in str(exc).lower() else "the connection was cut"
-        raise ProviderError(f"GET {where}: {reason} after {written} bytes") from None
+        got = f" after {written} bytes" if written else ""
+        raise ProviderError(f"GET {where}: {reason}{got}") from None
     return written
 
 

@@ -133,8 +133,8 @@ def run_refresh(provider_id: int, token: str, *, may_retry: bool = False) -> str
         message = f"The refresh failed; the previous catalogue is kept. {exc}"
         if may_retry and not exc.permanent:
             retrying = True
-            Provider.objects.filter(pk=provider_id, run_token=token).update(
-                last_message=f"{exc}; retrying", last_error=str(exc))
+            note = f"{exc}; retrying, the previous catalogue is kept."
+            Provider.objects.filter(pk=provider_id, run_token=token).update(last_message=note, last_error=note)
             raise jobs.RetryLater(str(exc)) from None
         logger.warning("Provider %s (%s): %s", provider_id, provider.name, message)
     except parsers.PlaylistError as exc:
