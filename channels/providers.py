@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from homelab.http import redact_url
 from homelab.validators import http_url_problem
@@ -37,12 +37,21 @@ def default_provider() -> Provider | None:
     return Provider.objects.select_related("service").filter(is_default=True).first()
 
 
-@transaction.atomic
 def set_default_account(*, host: str, username: str, password: str, verify_ssl: bool | None = None) -> Provider:
     """Create or update the default provider and its Service with this Xtream account. The provider (and so
-    every channel id) is kept when only the password or the host changes."""
+    every channel id) is kept when only the password or the host changes. Two first logins at once: the
+    second one finds the row the first created."""
+    try:
+        return _set_default_account(host=host, username=username, password=password, verify_ssl=verify_ssl)
+    except IntegrityError:
+        return _set_default_account(host=host, username=username, password=password, verify_ssl=verify_ssl)
+
+
+@transaction.atomic
+def _set_default_account(*, host: str, username: str, password: str, verify_ssl: bool | None = None) -> Provider:
     host = normalise_host(host)
-    provider = Provider.objects.select_for_update().select_related("service").filter(is_default=True).first()
+    provider = (Provider.objects.select_for_update(of=("self",)).select_related("service")
+                .filter(is_default=True).first())
     service = provider.service if provider is not None and provider.service_id else None
     if service is None:
         name = f"IPTV provider {redact_url(host)}"
