@@ -146,7 +146,6 @@ class Channel(models.Model):
     options = models.TextField(blank=True, default="", help_text="#EXTVLCOPT / #KODIPROP lines, as written.")
     search = models.TextField(blank=True, default="", editable=False,
                               help_text="name, tvg-name, tvg-id and group folded (case, accents, width).")
-    match_name = models.TextField(blank=True, default="", editable=False)
     epg_channel_id = models.TextField("guide channel", blank=True, default="",
                                       help_text="tvg-id of the matched guide channel (epg app).")
     epg_match = models.CharField(max_length=8, choices=Match.choices, blank=True, default="")

@@ -75,13 +75,22 @@ def open_playlist(path) -> IO[str]:
     return open(path, "r", encoding="utf-8-sig", errors="replace", newline=None)
 
 
+# other spellings of the attributes we read, seen in the wild
+_ALIASES = {"logo": "tvg-logo", "channel-number": "tvg-chno", "tvg-num": "tvg-chno", "catch-up": "catchup",
+            "catch-up-days": "catchup-days", "timeshift": "catchup-days", "http-user-agent": "user-agent"}
+
+
 def parse_attrs(text: str) -> dict:
+    """Attributes of an #EXTINF or #EXTM3U line: keys lower-cased (aliases folded into one spelling), the first
+    non-empty value of a repeated key wins."""
     attrs: dict[str, str] = {}
+    alias = _ALIASES.get
     for key, dq, sq, bare in _ATTR.findall(text):
         key = key.lower()
-        value = (dq or sq or bare).strip()
+        key = alias(key, key)
+        value = dq or sq or bare
         if key not in attrs or (value and not attrs[key]):
-            attrs[key] = value
+            attrs[key] = value.strip() if value[:1].isspace() or value[-1:].isspace() else value
     return attrs
 
 
@@ -101,12 +110,16 @@ def iter_playlist(lines: Iterable[str], header: Header | None = None) -> Iterato
     number = 0
     for raw in lines:
         number += 1
-        line = raw.strip().lstrip("\ufeff")
+        if number == 1:
+            raw = raw.lstrip("\ufeff")
+        if "\x00" in raw:  # NUL bytes are junk (and PostgreSQL text refuses them)
+            raw = raw.replace("\x00", "")
+        line = raw.strip()
         if not line:
             continue
         if line[0] == "#":
-            head = line[:8].upper()
-            if head.startswith("#EXTINF:"):
+            head = line[:8] if line.startswith("#EXTINF:") else line[:8].upper()
+            if head == "#EXTINF:":
                 pending = _extinf(line, number)
                 if group and not pending.group:
                     pending.group = group
@@ -156,25 +169,12 @@ def _extinf(line: str, number: int) -> Entry:
         attr_text = attr_text[dm.end():] if dm else attr_text
     attrs = parse_attrs(attr_text) if "=" in attr_text else {}
     get = attrs.get
-    entry = Entry(
-        name=name.strip(),
-        url="",
-        duration=float(duration) if duration else -1,
-        tvg_id=get("tvg-id", ""),
-        tvg_name=get("tvg-name", ""),
-        logo=get("tvg-logo", "") or get("logo", ""),
-        group=get("group-title", ""),
-        chno=get("tvg-chno", "") or get("channel-number", "") or get("tvg-num", ""),
-        catchup=get("catchup", "") or get("catch-up", ""),
-        catchup_days=_to_int(get("catchup-days") or get("catch-up-days") or get("timeshift") or None),
-        catchup_source=get("catchup-source", ""),
-        tvg_rec=get("tvg-rec", ""),
-        user_agent=get("user-agent", "") or get("http-user-agent", ""),
-        attrs=attrs,
-        line=number,
-    )
-    if entry.catchup_days is None and entry.tvg_rec:
-        entry.catchup_days = _to_int(entry.tvg_rec)
+    days = get("catchup-days")
+    rec = get("tvg-rec", "")
+    entry = Entry(name.strip(), "", float(duration) if duration else -1, get("tvg-id", ""), get("tvg-name", ""),
+                  get("tvg-logo", ""), get("group-title", ""), get("tvg-chno", ""), get("catchup", ""),
+                  _to_int(days) if days else (_to_int(rec) if rec else None), get("catchup-source", ""), rec,
+                  get("user-agent", ""), [], attrs, "", None, number)
     return entry
 
 
@@ -196,24 +196,22 @@ def _name_from_url(url: str) -> str:
     return unquote(path.rsplit("/", 1)[-1]) or url
 
 
+_XTREAM_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]+/(?:[^?#]*/)?(live|movie|series|timeshift)/[^/?#]+/[^/?#]+/"
+                         r"(\d+)(?:\.[A-Za-z0-9]{1,5})?(?:[?#].*)?$", re.I)
+_XTREAM_BARE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]+/[^/?#]+/[^/?#]+/(\d+)(?:\.[A-Za-z0-9]{1,5})?(?:[?#].*)?$")
+
+
 def stream_kind(url: str) -> tuple[str, int | None]:
     """(kind, Xtream stream id) from a stream URL: ``/live/u/p/123.ts`` -> ("live", 123), ``/movie/...`` ->
     "movie", ``/series/...`` -> "series", and the bare live form ``/u/p/123`` -> ("live", 123)."""
-    try:
-        path = urlsplit(url).path
-    except ValueError:
-        return "", None
-    parts = [p for p in path.split("/") if p]
-    if not parts:
-        return "", None
-    m = _XTREAM_ID.match(parts[-1])
-    if len(parts) >= 4 and parts[-4].lower() in ("live", "movie", "series", "timeshift"):
-        kind = parts[-4].lower()
-        kind = "live" if kind == "timeshift" else kind
-        return kind, int(m.group(1)) if m else None
-    if len(parts) == 3 and m:  # get.php's live form: /<user>/<pass>/<id>
+    m = _XTREAM_URL.match(url)
+    if m:
+        kind = m.group(1).lower()
+        return ("live" if kind == "timeshift" else kind), int(m.group(2))
+    m = _XTREAM_BARE.match(url)
+    if m:  # get.php's live form: /<user>/<pass>/<id>
         return "live", int(m.group(1))
-    lower = path.lower()
+    lower = url.lower()
     for kind in KINDS:
         if f"/{kind}/" in lower:
             return kind, None
@@ -256,6 +254,17 @@ def hash64(text: str) -> int:
                           "big", signed=True)
 
 
+_KIND_BITS = {"live": 1, "movie": 2, "series": 3}
+
+
+def key_hash(kind: str, stream_id: int | None, key: str) -> int:
+    """The 64-bit form of ``stable_key``: an Xtream id packed with its kind (non-negative, no hashing), else
+    the hash of the key forced negative, so that the two never collide."""
+    if stream_id is not None and 0 <= stream_id < (1 << 56):
+        return (_KIND_BITS.get(kind or "live", 1) << 56) | stream_id
+    return hash64(key) | -(1 << 63)
+
+
 # --- normalised text -------------------------------------------------------------------------
 
 
@@ -264,17 +273,23 @@ def _keep_mark(ch: str) -> bool:
     return ch in "\u3099\u309a"
 
 
+_SPACES = re.compile(r"[^\S\n]+")
+
+
 def fold(text: str) -> str:
     """Case-, accent- and width-insensitive text for search: NFKD, combining accents dropped, case folded,
-    symbols (Free-TV's Ⓖ markers) dropped, runs of spaces collapsed. Any script is kept."""
+    symbols (Free-TV's Ⓖ markers) dropped, runs of spaces collapsed (line breaks kept). Any script is kept."""
     if not text:
         return ""
     if text.isascii():
-        return " ".join(text.lower().split())
+        text = text.lower()
+        if "  " in text or "\t" in text or "\r" in text or "\x0b" in text or "\x0c" in text:
+            text = _SPACES.sub(" ", text)
+        return text.strip()
     text = "".join(ch for ch in text if unicodedata.category(ch) != "So")
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch) or _keep_mark(ch))
-    return unicodedata.normalize("NFC", " ".join(stripped.casefold().split()))
+    return unicodedata.normalize("NFC", _SPACES.sub(" ", stripped.casefold()).strip())
 
 
 _QUALITY = {"hd", "fhd", "uhd", "sd", "4k", "8k", "hevc", "h264", "h265", "hq", "lq", "1080p", "1080i", "720p",
@@ -295,14 +310,16 @@ def match_name(text: str) -> str:
     return "".join(tokens)
 
 
-def search_text(*values: str) -> str:
-    """The one column search reads: each distinct folded value on its own line."""
-    seen: list[str] = []
-    for value in values:
-        f = fold(value)
-        if f and f not in seen:
-            seen.append(f)
-    return "\n".join(seen)
+def search_text(name: str, tvg_name: str, tvg_id: str, group: str) -> str:
+    """The one column search reads: name, tvg-name, tvg-id and group folded, one a line (no match spans two)."""
+    parts = [name]
+    if tvg_name and tvg_name != name:
+        parts.append(tvg_name)
+    if tvg_id:
+        parts.append(tvg_id)
+    if group:
+        parts.append(group)
+    return fold("\n".join(parts))
 
 
 # --- categories ------------------------------------------------------------------------------
