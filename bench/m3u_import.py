@@ -119,6 +119,8 @@ def child_refresh(data_dir: str, provider_id: int) -> None:
     elapsed = time.perf_counter() - t0
     provider = Provider.objects.get(pk=provider_id)
     print(json.dumps({"status": result.result, "message": provider.last_message, "seconds": elapsed,
+                      "read_seconds": services.LAST_TIMINGS.get("read"), "save_seconds": services.LAST_TIMINGS.get("save"),
+                      "cpu_seconds": time.process_time(),
                       "channels": provider.channel_count, "rss_before_kb": rss_before,
                       "rss_peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
 
@@ -193,6 +195,8 @@ def main():
         for name, r in (("first", first), ("repeat", repeat)):
             print(f"[{label}] {name} refresh: {r['seconds']:.2f} s, ratio {r['seconds'] / base:.2f} (target <= 5); "
                   f"{r['channels']} channels; {r['message']}")
+            print(f"[{label}] {name} refresh: read and compared in {r['read_seconds']:.2f} s, saved in "
+                  f"{r['save_seconds']:.2f} s; the process used {r['cpu_seconds']:.2f} s of CPU")
             print(f"[{label}] {name} refresh process RSS: {r['rss_before_kb'] / 1024:.0f} MB after start-up, peak "
                   f"{r['rss_peak_kb'] / 1024:.0f} MB (target < 150 MB)")
         Channel.objects.filter(provider=provider)._raw_delete(Channel.objects.db)
