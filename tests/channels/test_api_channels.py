@@ -183,3 +183,10 @@ def test_an_api_key_and_the_web_token_work(api_client, admin_user, loaded):
     _, raw = APIKey.generate(name="fe", user=admin_user)
     assert api_client.get("/iptv/stats", HTTP_X_API_KEY=raw).status_code == 200
     assert api_client.get("/iptv/stats", HTTP_X_API_KEY="wrong").status_code == 401
+
+
+def test_a_search_total_follows_a_refresh(admin_client_jwt, loaded, panel):
+    assert get(admin_client_jwt, "/iptv/channels", page=1, page_size=5, search="film number").json()["total"] == 30
+    panel.vod = panel.vod[:12]
+    refresh_now(loaded)
+    assert get(admin_client_jwt, "/iptv/channels", page=1, page_size=5, search="film number").json()["total"] == 12
