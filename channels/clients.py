@@ -197,10 +197,9 @@ class XtreamClient:
                     http.raise_for_status(response)
                     body = http.read_capped(response, 1 << 20)
         except http.HTTPError as exc:
-            raise ProviderError(f"The provider could not be reached: {exc}", status=exc.status,
-                                permanent=exc.permanent) from None
+            raise ProviderError(str(exc), status=exc.status, permanent=exc.permanent) from None
         except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:
-            raise ProviderError(f"The provider could not be reached: {where}: {type(exc).__name__}") from None
+            raise ProviderError(f"{where}: {type(exc).__name__}") from None
         try:
             data = json.loads(body)
         except ValueError:

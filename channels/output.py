@@ -17,7 +17,7 @@ from homelab.api.views import HomelabAPIView
 from homelab.models import APIKey
 
 from . import selectors
-from .api.validation import Errors, query_choice
+from .api.validation import Errors, query_choice, query_text
 from .parsers import CATEGORIES
 
 
@@ -109,8 +109,9 @@ class ChannelsM3UView(HomelabAPIView):
     def get(self, request):
         errs = Errors()
         category = query_choice(request.query_params, "category", errs, CATEGORIES) or "tv"
+        group = query_text(request.query_params, "group", errs, max_length=2000)
         errs.raise_if_any()
-        rows = selectors.output_channels(category=category, group=request.query_params.get("group", ""))
+        rows = selectors.output_channels(category=category, group=group)
         guide_url = request.build_absolute_uri("/output/epg.xml")
         response = StreamingHttpResponse(
             (part.encode("utf-8") for part in render_playlist(rows.iterator(chunk_size=2000), guide_url)),

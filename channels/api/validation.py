@@ -2,12 +2,30 @@
 messages pydantic v2 writes, every error of the request at once."""
 from __future__ import annotations
 
+import re
+
 from rest_framework import exceptions, status
 
 MISSING = ("missing", "Field required")
 INT_PARSING = ("int_parsing", "Input should be a valid integer, unable to parse string as an integer")
 STRING_TYPE = ("string_type", "Input should be a valid string")
 BOOL_PARSING = ("bool_parsing", "Input should be a valid boolean, unable to interpret input")
+
+
+_INTEGER = re.compile(r"[ \t]*[+-]?[0-9]+[ \t]*")
+NUL = ("string_pattern_mismatch", "String should not contain NUL characters")
+
+
+def query_text(params, name: str, errors: Errors, *, max_length: int | None = None) -> str:
+    """A text query parameter; NUL characters (which no stored value has, and PostgreSQL refuses) are invalid."""
+    raw = params.get(name, "")
+    if "\x00" in raw:
+        errors.add("query", name, NUL)
+        return ""
+    if max_length is not None and len(raw) > max_length:
+        errors.add("query", name, ("string_too_long", f"String should have at most {max_length} characters"))
+        return ""
+    return raw
 
 
 class RequestValidationError(exceptions.APIException):
@@ -38,9 +56,12 @@ def query_int(params, name: str, errors: Errors, *, required: bool, ge: int | No
         if required:
             errors.add("query", name, MISSING)
         return None
+    if not _INTEGER.fullmatch(raw):  # ASCII digits only (int() would take "１" and "1_000")
+        errors.add("query", name, INT_PARSING)
+        return None
     try:
-        value = int(raw.strip())
-    except ValueError:
+        value = int(raw)
+    except ValueError:  # more digits than Python converts
         errors.add("query", name, INT_PARSING)
         return None
     if ge is not None and value < ge:
@@ -77,5 +98,8 @@ def body_string(data, name: str, errors: Errors, *, max_length: int = 2000) -> s
         return None
     if len(value) > max_length:
         errors.add("body", name, ("string_too_long", f"String should have at most {max_length} characters"))
+        return None
+    if "\x00" in value:
+        errors.add("body", name, NUL)
         return None
     return value

@@ -20,7 +20,7 @@ from homelab.api.views import HomelabAPIView
 from .. import clients, providers, selectors, tasks
 from ..parsers import CATEGORIES
 from . import serializers as s
-from .validation import Errors, RequestValidationError, body_string, query_choice, query_int
+from .validation import NUL, Errors, RequestValidationError, body_string, query_choice, query_int, query_text
 
 logger = logging.getLogger("channels.api")
 MAX_PAGE_SIZE = 500
@@ -49,6 +49,9 @@ _PROVIDER = OpenApiParameter("provider", str, description="A provider id or name
 
 
 def _provider_filter(request, providers_: dict, errs: Errors) -> int | None:
+    if "\x00" in request.query_params.get("provider", ""):
+        errs.add("query", "provider", NUL)
+        return None
     try:
         return selectors.resolve_provider(request.query_params.get("provider"), providers_)
     except selectors.UnknownProvider:
@@ -79,12 +82,11 @@ class ChannelsView(IPTVAPIView):
         category = query_choice(q, "category", errs, CATEGORIES)
         epg = query_choice(q, "epg", errs, ["missing"])
         provider_id = _provider_filter(request, selectors.served_providers(), errs)
-        search = q.get("search", "")
-        if len(search) > 200:
-            errs.add("query", "search", ("string_too_long", "String should have at most 200 characters"))
+        search = query_text(q, "search", errs, max_length=200)
+        group = query_text(q, "group", errs, max_length=2000)
         errs.raise_if_any()
         return Response(selectors.channel_page(
-            page=page, page_size=page_size, search=search, category=category, group=q.get("group", ""),
+            page=page, page_size=page_size, search=search, category=category, group=group,
             provider_id=provider_id, epg_missing=epg == "missing"))
 
 
@@ -121,7 +123,7 @@ class LoginView(IPTVAPIView):
             raise exceptions.AuthenticationFailed("Invalid IPTV credentials: the provider refused the username "
                                                   "or password.")
         except clients.ProviderError as exc:
-            raise BadGateway(f"Could not reach the IPTV provider: {exc}")
+            raise BadGateway(f"Could not reach the IPTV provider: {exc}")  # exc names the URL, never the query
         provider = providers.set_default_account(host=host, username=username, password=password)
         started = tasks.queue_refresh(provider.pk, "First refresh after login.")
         return Response({"message": "Login successful", "host": provider.host, "username": username,

@@ -190,3 +190,15 @@ def test_a_search_total_follows_a_refresh(admin_client_jwt, loaded, panel):
     panel.vod = panel.vod[:12]
     refresh_now(loaded)
     assert get(admin_client_jwt, "/iptv/channels", page=1, page_size=5, search="film number").json()["total"] == 12
+
+
+@pytest.mark.parametrize("name", ["search", "group", "provider"])
+def test_a_nul_character_in_a_text_filter_is_422_not_a_server_error(admin_client_jwt, loaded, name):
+    r = get(admin_client_jwt, "/iptv/channels", page=1, page_size=5, **{name: "a\x00b"})
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["query", name]
+
+
+def test_only_ascii_digits_are_integers(admin_client_jwt, loaded):
+    r = get(admin_client_jwt, "/iptv/channels", page="\uff11", page_size=5)  # a full-width "1"
+    assert r.status_code == 422 and r.json()["detail"][0]["type"] == "int_parsing"

@@ -58,7 +58,8 @@ def test_an_unreachable_provider_is_502(admin_client_jwt):
     from tests.live import free_port
 
     r = login(admin_client_jwt, host=f"http://127.0.0.1:{free_port()}", username="a", password="b")
-    assert r.status_code == 502 and r.json()["detail"].startswith("Could not reach the IPTV provider")
+    detail = r.json()["detail"]
+    assert r.status_code == 502 and detail.startswith("Could not reach the IPTV provider: GET http") and "refused" in detail
 
 
 def test_a_panel_answering_html_is_502(admin_client_jwt, panel):
@@ -73,6 +74,9 @@ def test_a_panel_answering_html_is_502(admin_client_jwt, panel):
     ({"host": 5, "username": "a", "password": None},
      [(["body", "host"], "Input should be a valid string", "string_type"),
       (["body", "password"], "Input should be a valid string", "string_type")]),
+    ({"host": "http://panel.example", "username": "a\x00", "password": "b" * 501},
+     [(["body", "username"], "String should not contain NUL characters", "string_pattern_mismatch"),
+      (["body", "password"], "String should have at most 500 characters", "string_too_long")]),
     ({"host": "ftp://x", "username": "a", "password": "b"},
      [(["body", "host"], "Enter the provider's URL, e.g. http://provider.example:8080", "url_parsing")]),
 ])

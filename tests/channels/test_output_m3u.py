@@ -64,3 +64,8 @@ def test_quotes_and_line_breaks_cannot_break_the_playlist(api_client, panel, mak
     assert provider.status == "success"
     _, entries = parse(b"".join(api_client.get(f"/output/channels.m3u?key={key}").streaming_content))
     assert len(entries) == len(panel.live)
+
+
+def test_a_nul_character_in_the_group_is_422(api_client, loaded, key):
+    r = api_client.get("/output/channels.m3u", {"key": key, "group": "a\x00b"})
+    assert r.status_code == 422
