@@ -157,3 +157,28 @@ def test_a_stale_provider_is_listed_for_the_beat(panel, make_provider, clock):
     clock.travel(601)
     assert provider.pk in services.stale_providers()
     assert Provider.objects.get(pk=provider.pk).is_stale
+
+
+def test_progress_is_published_on_the_channels_event_channel(panel, make_provider):
+    import json
+
+    from homelab import events
+
+    pubsub = events.redis_client().pubsub()
+    pubsub.subscribe(events.CHANNEL_PREFIX + "channels")
+    try:
+        provider = refresh_now(make_provider(panel))
+        seen = []
+        while True:
+            message = pubsub.get_message(timeout=1)
+            if message is None:
+                break
+            if message["type"] == "message":
+                seen.append(json.loads(message["data"]))
+    finally:
+        pubsub.close()
+    assert {m["event"] for m in seen} == {"channels_refresh"}
+    statuses = [m["data"]["status"] for m in seen if m["data"]["provider"] == provider.pk]
+    assert statuses[0] == "fetching" and "parsing" in statuses and statuses[-1] == "success"
+    assert seen[-1]["data"]["progress"] == 100
+    assert "secret-pass" not in json.dumps(seen)
