@@ -76,6 +76,14 @@ def stale_providers() -> list[int]:
             if p.refreshed_at is None or (now - p.refreshed_at).total_seconds() > p.ttl_seconds]
 
 
+def retry_scheduled(provider_id: int, token: str, seconds: float) -> None:
+    """A retry waits ``seconds``: its heartbeat is set that far ahead, so the stale-claim sweep leaves it."""
+    from datetime import timedelta
+
+    Provider.objects.filter(pk=provider_id, run_token=token).update(
+        heartbeat_at=clock.now() + timedelta(seconds=seconds))
+
+
 def sweep_stale() -> int:
     return jobs.sweep_stale(Provider, running=Provider.RUNNING, to=Status.ERROR, message_field="last_message")
 

@@ -32,7 +32,9 @@ def refresh_provider(self, provider_id: int, token: str):
     try:
         status = services.run_refresh(provider_id, token, may_retry=self.request.retries < jobs.max_retries())
     except jobs.RetryLater as exc:
-        raise self.retry(exc=exc, countdown=jobs.backoff(self.request.retries))
+        countdown = jobs.backoff(self.request.retries)
+        services.retry_scheduled(provider_id, token, countdown)
+        raise self.retry(exc=exc, countdown=countdown)
     return str(status) if status else None
 
 

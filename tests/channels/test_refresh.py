@@ -182,3 +182,15 @@ def test_progress_is_published_on_the_channels_event_channel(panel, make_provide
     assert statuses[0] == "fetching" and "parsing" in statuses and statuses[-1] == "success"
     assert seen[-1]["data"]["progress"] == 100
     assert "secret-pass" not in json.dumps(seen)
+
+
+def test_a_claim_waiting_for_its_retry_is_not_swept_but_a_lost_one_is(panel, make_provider, clock):
+    provider = make_provider(panel)
+    token = services.claim_refresh(provider.pk)
+    services.retry_scheduled(provider.pk, token, 600)
+    clock.travel(300)
+    assert services.sweep_stale() == 0
+    clock.travel(600)
+    assert services.sweep_stale() == 1
+    provider.refresh_from_db()
+    assert provider.status == "error" and "no heartbeat" in provider.last_message
