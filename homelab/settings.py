@@ -263,6 +263,8 @@ CACHE_TTL_SECONDS = env.int("CACHE_TTL_SECONDS", default=21600)
 VERIFY_SSL = env.bool("VERIFY_SSL", default=True)
 # true: the GET endpoints of /iptv/ answer without credentials (stream URLs carry the provider's credentials).
 IPTV_OPEN_READS = env.bool("IPTV_OPEN_READS", default=False)
+# POST /iptv/login attempts allowed per client address (each one calls the provider).
+IPTV_LOGIN_RATE = env.str("IPTV_LOGIN_RATE", default="10/min")
 # Largest playlist / player_api answer accepted (bytes), and the timeouts of those downloads (seconds).
 CHANNELS_MAX_DOWNLOAD_BYTES = env.int("CHANNELS_MAX_DOWNLOAD_BYTES", default=1 << 30)
 CHANNELS_CONNECT_TIMEOUT = env.float("CHANNELS_CONNECT_TIMEOUT", default=10.0)

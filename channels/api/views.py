@@ -13,6 +13,7 @@ from rest_framework import exceptions, status
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission
 from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
 
 from homelab import errors
 from homelab.api.views import HomelabAPIView
@@ -33,6 +34,23 @@ class ReadsOpenWhenConfigured(BasePermission):
         if request.method in SAFE_METHODS and settings.IPTV_OPEN_READS:
             return True
         return bool(request.user and request.user.is_authenticated)
+
+
+def client_ip(request) -> str:
+    """The client's address (replaced by homelab.net.client_ip, which honours TRUSTED_PROXIES, once merged)."""
+    return request.META.get("REMOTE_ADDR", "")
+
+
+class LoginThrottle(SimpleRateThrottle):
+    """/iptv/login attempts per client (IPTV_LOGIN_RATE): each one calls the provider with the given account."""
+
+    scope = "iptv_login"
+
+    def get_rate(self):
+        return settings.IPTV_LOGIN_RATE
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": client_ip(request)}
 
 
 class IPTVAPIView(HomelabAPIView):
@@ -92,6 +110,7 @@ class ChannelsView(IPTVAPIView):
 
 class LoginView(IPTVAPIView):
     parser_classes = [JSONParser]
+    throttle_classes = [LoginThrottle]
 
     @extend_schema(
         operation_id="iptv_login",
@@ -99,6 +118,7 @@ class LoginView(IPTVAPIView):
         responses={200: s.LoginResponse,
                    401: OpenApiResponse(s.Detail, description="Not authenticated, or the provider refused the account"),
                    422: _ERRORS[422],
+                   429: OpenApiResponse(s.Detail, description="Too many logins from this client (IPTV_LOGIN_RATE)"),
                    502: OpenApiResponse(s.Detail, description="The provider could not be reached")},
     )
     def post(self, request):

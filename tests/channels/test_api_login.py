@@ -99,3 +99,12 @@ def test_login_needs_a_credential(api_client, panel):
 def test_refresh_without_a_provider_is_404(admin_client_jwt):
     r = admin_client_jwt.post("/iptv/refresh")
     assert r.status_code == 404 and "POST /iptv/login" in r.json()["detail"]
+
+
+def test_logins_are_limited_per_client(admin_client_jwt, panel, settings):
+    settings.IPTV_LOGIN_RATE = "2/min"
+    for _ in range(2):
+        assert login(admin_client_jwt, host=panel.url, username="alice", password="wrong-one").status_code == 401
+    r = login(admin_client_jwt, host=panel.url, username="alice", password="secret-pass")
+    assert r.status_code == 429 and set(r.json()) == {"detail"}
+    assert len(panel.calls_to("/player_api.php")) == 2
