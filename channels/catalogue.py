@@ -102,7 +102,8 @@ class Differ:
     def __init__(self, provider_id: int, spool: IO[bytes]):
         self.provider_id = provider_id
         self.keys, self.hashes = array("q"), array("q")
-        with connection.cursor() as cur:
+        # a server-side cursor on PostgreSQL: the 200,000 pairs stream in, they are not all buffered first
+        with connection.chunked_cursor() as cur:
             cur.execute(f"SELECT key_hash, content_hash FROM {TABLE} WHERE provider_id = %s ORDER BY key_hash",
                         [provider_id])
             while True:

@@ -99,12 +99,13 @@ class ChannelsView(IPTVAPIView):
         page_size = query_int(q, "page_size", errs, required=True, ge=1, le=MAX_PAGE_SIZE)
         category = query_choice(q, "category", errs, CATEGORIES)
         epg = query_choice(q, "epg", errs, ["missing"])
-        provider_id = _provider_filter(request, selectors.served_providers(), errs)
+        served = selectors.served_providers()
+        provider_id = _provider_filter(request, served, errs)
         search = query_text(q, "search", errs, max_length=200)
         group = query_text(q, "group", errs, max_length=2000)
         errs.raise_if_any()
         return Response(selectors.channel_page(
-            page=page, page_size=page_size, search=search, category=category, group=group,
+            page=page, page_size=page_size, providers=served, search=search, category=category, group=group,
             provider_id=provider_id, epg_missing=epg == "missing"))
 
 
