@@ -19,6 +19,7 @@ from django.conf import settings
 
 from homelab import http
 from homelab.logging import register_secret
+from integrations.client import APIError, GenericAPIClient
 
 logger = logging.getLogger("channels.clients")
 
@@ -62,8 +63,6 @@ def download(url: str, dest: IO[bytes], *, verify: bool, user_agent: str = "", p
             response = http.request(sess, "GET", url, params=params, timeout=timeouts(), stream=True,
                                     headers=_headers(user_agent))
             with response:
-                if response.status_code in (401, 403) and params and "password" in params:
-                    raise AuthRefused()
                 http.raise_for_status(response)
                 for chunk in http.iter_capped(response, max_bytes):
                     dest.write(chunk)
@@ -157,47 +156,88 @@ def iter_json_array(fh: IO[str], chunk: int = 1 << 16) -> Iterator:
 
 
 class XtreamClient:
-    """One Xtream Codes account: ``host`` (scheme://host:port), ``username``, ``password``."""
+    """One Xtream Codes account, through ``integrations``' GenericAPIClient in its ``xtream`` auth mode (the
+    username and password go into the query of every request, masked in logs and errors)."""
 
-    def __init__(self, host: str, username: str, password: str, *, verify: bool = True, user_agent: str = ""):
-        self.host = host.rstrip("/")
-        self.username, self.password = username, password
-        self.verify, self.user_agent = verify, user_agent
-        register_secret(password)
+    def __init__(self, api: GenericAPIClient, *, user_agent: str = ""):
+        self.api, self.user_agent = api, user_agent
+        if api.password:
+            register_secret(api.password)
+
+    @classmethod
+    def for_account(cls, host: str, username: str, password: str, *, verify: bool = True) -> "XtreamClient":
+        try:
+            api = GenericAPIClient(host, username=username, password=password, auth_type="xtream", verify=verify,
+                                   timeout=timeouts(), retries=0)
+        except APIError as exc:
+            raise ProviderError(str(exc), permanent=True) from None
+        return cls(api)
 
     @classmethod
     def for_provider(cls, provider) -> "XtreamClient":
         service = provider.service
-        return cls(service.target_url, service.api_username, service.api_password,
-                   verify=provider.verify_ssl and service.verify_ssl, user_agent=provider.user_agent)
+        try:
+            api = GenericAPIClient.for_service(service, auth_type="xtream", timeout=timeouts(),
+                                               verify=provider.verify_ssl and service.verify_ssl)
+        except APIError as exc:
+            raise ProviderError(str(exc), permanent=True) from None
+        return cls(api, user_agent=provider.user_agent)
 
     @property
-    def credentials(self) -> dict:
-        return {"username": self.username, "password": self.password}
+    def host(self) -> str:
+        return self.api.base_url
 
-    def playlist_params(self) -> dict:
-        return {**self.credentials, "type": "m3u_plus", "output": "ts"}
+    def _get(self, endpoint: str, params: dict | None = None):
+        """The streamed answer of ``GET endpoint`` (credentials added by the auth mode); ProviderError when the
+        panel cannot be reached, AuthRefused on 401 / 403."""
+        try:
+            response = self.api.request("GET", endpoint, params=params, raw=True, stream=True,
+                                        headers=_headers(self.user_agent))
+        except http.HTTPError as exc:
+            raise ProviderError(str(exc), status=exc.status, permanent=exc.permanent) from None
+        if response.status_code in (401, 403):
+            response.close()
+            raise AuthRefused()
+        try:
+            http.raise_for_status(response)
+        except http.HTTPError as exc:
+            raise ProviderError(str(exc), status=exc.status, permanent=exc.permanent) from None
+        return response
+
+    def _stream_to(self, endpoint: str, dest: IO[bytes], params: dict | None = None, on_chunk=None) -> int:
+        max_bytes = settings.CHANNELS_MAX_DOWNLOAD_BYTES
+        where = f"GET {http.redact_url(self.api.url_for(endpoint))}"
+        written = 0
+        response = self._get(endpoint, params)
+        try:
+            with response:
+                for chunk in http.iter_capped(response, max_bytes):
+                    dest.write(chunk)
+                    written += len(chunk)
+                    if on_chunk is not None:
+                        on_chunk(written)
+        except http.TooLarge as exc:
+            raise ProviderError(f"{exc} (CHANNELS_MAX_DOWNLOAD_BYTES)", permanent=True) from None
+        except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, ConnectionError) as exc:
+            reason = "timed out" if "timed out" in str(exc).lower() else "the connection was cut"
+            got = f" after {written} bytes" if written else ""
+            raise ProviderError(f"{where}: {reason}{got}") from None
+        return written
 
     def download_playlist(self, dest: IO[bytes], on_chunk=None) -> int:
-        return download(f"{self.host}/get.php", dest, verify=self.verify, user_agent=self.user_agent,
-                        params=self.playlist_params(), on_chunk=on_chunk)
+        return self._stream_to("get.php", dest, {"type": "m3u_plus", "output": "ts"}, on_chunk)
 
     def account(self) -> dict:
         """player_api.php without an action: ``user_info`` (``auth`` 1 when the account is good) and
         ``server_info``. AuthRefused for wrong credentials, ProviderError when the panel cannot be reached or
         does not answer JSON."""
-        where = f"GET {http.redact_url(self.host + '/player_api.php')}"
+        where = f"GET {http.redact_url(self.api.url_for('player_api.php'))}"
+        response = self._get("player_api.php")
         try:
-            with http.session(verify=self.verify) as sess:
-                response = http.request(sess, "GET", f"{self.host}/player_api.php", params=self.credentials,
-                                        timeout=timeouts(), stream=True, headers=_headers(self.user_agent))
-                with response:
-                    if response.status_code in (401, 403):
-                        raise AuthRefused()
-                    http.raise_for_status(response)
-                    body = http.read_capped(response, 1 << 20)
-        except http.HTTPError as exc:
-            raise ProviderError(str(exc), status=exc.status, permanent=exc.permanent) from None
+            with response:
+                body = http.read_capped(response, 1 << 20)
+        except http.TooLarge:
+            raise ProviderError(f"{where}: the answer is too large for an account", permanent=True) from None
         except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:
             raise ProviderError(f"{where}: {type(exc).__name__}") from None
         try:
@@ -231,8 +271,7 @@ class XtreamClient:
         path = workdir / f"{action}.json"
         try:
             with open(path, "wb") as fh:
-                download(f"{self.host}/player_api.php", fh, verify=self.verify, user_agent=self.user_agent,
-                         params={**self.credentials, "action": action})
+                self._stream_to("player_api.php", fh, {"action": action})
             with open(path, "r", encoding="utf-8", errors="replace") as fh:
                 head = fh.read(256).lstrip()
                 if not head.startswith("["):

@@ -58,6 +58,7 @@ def _set_default_account(*, host: str, username: str, password: str, verify_ssl:
         service = Service.objects.filter(name=name).first() or Service(name=name)
     service.source = Service.Source.MANUAL
     service.service_type = "xtream"
+    service.api_auth_type = "xtream"
     service.api_url = host
     service.api_username = username
     service.api_password = password

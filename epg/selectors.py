@@ -137,7 +137,7 @@ def now_playing(tvg_ids, at: datetime | None = None) -> dict[str, dict]:
     tvg_ids = [t for t in set(tvg_ids) if t]
     if not tvg_ids:
         return {}
-    at = at or timezone.now()
+    at = at or clock.now()
     rows = (Programme.objects.filter(channel__tvg_id__in=tvg_ids, start__lte=at, stop__gt=at,
                                      channel__generation=F("channel__source__generation"),
                                      channel__source__is_active=True)

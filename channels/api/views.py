@@ -17,6 +17,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from homelab import errors
 from homelab.api.views import HomelabAPIView
+from homelab.net import client_ip
 
 from .. import clients, providers, selectors, tasks
 from ..parsers import CATEGORIES
@@ -36,11 +37,6 @@ class ReadsOpenWhenConfigured(BasePermission):
         return bool(request.user and request.user.is_authenticated)
 
 
-def client_ip(request) -> str:
-    """The client's address (replaced by homelab.net.client_ip, which honours TRUSTED_PROXIES, once merged)."""
-    return request.META.get("REMOTE_ADDR", "")
-
-
 class LoginThrottle(SimpleRateThrottle):
     """/iptv/login attempts per client (IPTV_LOGIN_RATE): each one calls the provider with the given account."""
 
@@ -50,7 +46,7 @@ class LoginThrottle(SimpleRateThrottle):
         return settings.IPTV_LOGIN_RATE
 
     def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": client_ip(request)}
+        return self.cache_format % {"scope": self.scope, "ident": client_ip(request)}  # honours TRUSTED_PROXIES
 
 
 class IPTVAPIView(HomelabAPIView):
@@ -137,8 +133,8 @@ class LoginView(IPTVAPIView):
             except providers.InvalidHost as exc:
                 errs.add("body", "host", ("url_parsing", str(exc)))
         errs.raise_if_any()
-        client = clients.XtreamClient(host, username, password, verify=settings.VERIFY_SSL)
         try:
+            client = clients.XtreamClient.for_account(host, username, password, verify=settings.VERIFY_SSL)
             client.account()
         except clients.AuthRefused:
             raise exceptions.AuthenticationFailed("Invalid IPTV credentials: the provider refused the username "

@@ -20,7 +20,8 @@ def make_provider(db):
         service = None
         if source_type != "file":
             service = Service.objects.create(name=f"svc-{name}", source="manual", service_type=source_type,
-                                             api_url=url or panel.url, api_username=username, api_password=password)
+                                             api_url=url or panel.url, api_username=username, api_password=password,
+                                             api_auth_type="xtream" if source_type == "xtream" else "none")
         return Provider.objects.create(name=name, source_type=source_type, service=service, **kw)
 
     return make
