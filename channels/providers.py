@@ -76,23 +76,23 @@ def _set_default_account(*, host: str, username: str, password: str, verify_ssl:
     return provider
 
 
-def configure_from_settings() -> Provider | None:
+def configure_from_settings() -> tuple[Provider | None, bool]:
     """IPTV_HOST / IPTV_USERNAME / IPTV_PASSWORD (when IPTV_HOST is set) as the default provider; idempotent:
-    nothing is written when the stored account already says the same."""
+    nothing is written when the stored account already says the same. Returns (provider, changed)."""
     if not settings.IPTV_HOST:
-        return None
+        return None, False
     try:
         host = normalise_host(settings.IPTV_HOST)
     except InvalidHost:
         logger.error("IPTV_HOST is not a URL (%s); the default IPTV provider is left as it is", redact_url(settings.IPTV_HOST))
-        return None
+        return None, False
     current = default_provider()
     if (current is not None and current.service_id and current.service.api_url == host
             and current.service.api_username == settings.IPTV_USERNAME
             and current.service.api_password == settings.IPTV_PASSWORD
             and current.service.verify_ssl == settings.VERIFY_SSL):
-        return current
+        return current, False
     provider = set_default_account(host=host, username=settings.IPTV_USERNAME, password=settings.IPTV_PASSWORD,
                                    verify_ssl=settings.VERIFY_SSL)
     logger.info("Default IPTV provider set from IPTV_HOST (%s)", redact_url(host))
-    return provider
+    return provider, True
