@@ -252,3 +252,19 @@ EPG_MAX_DOWNLOAD_BYTES = env.int("EPG_MAX_DOWNLOAD_BYTES", default=1 << 30)
 EPG_MAX_XML_BYTES = env.int("EPG_MAX_XML_BYTES", default=8 << 30)
 # Programmes written per batch (COPY on PostgreSQL, executemany elsewhere).
 EPG_IMPORT_BATCH_SIZE = env.int("EPG_IMPORT_BATCH_SIZE", default=5000)
+
+# --- Previews: Plex preview thumbnails (BIF) ----------------------------------------------------
+PLEX_TV_URL = env.str("PLEX_TV_URL", default="https://plex.tv")
+# Logins per client IP: the form at /previews/login and /previews/api/auth/login (Flask-Limiter syntax).
+PREVIEWS_LOGIN_RATE = env.str("PREVIEWS_LOGIN_RATE", default="5/minute")
+PREVIEWS_API_LOGIN_RATE = env.str("PREVIEWS_API_LOGIN_RATE", default="10/minute")
+# Requests without a valid credential to /previews/api, per client IP (several limits separated by ';').
+PREVIEWS_DEFAULT_RATES = env.str("PREVIEWS_DEFAULT_RATES", default="200/day;50/hour")
+# A running ffmpeg slot is leased for this long and renewed as the item runs; a dead worker's lease expires.
+PREVIEWS_LEASE_SECONDS = env.float("PREVIEWS_LEASE_SECONDS", default=30.0)
+# How long an item waits in its task for a free ffmpeg slot before it is queued again (seconds).
+PREVIEWS_SLOT_WAIT = env.float("PREVIEWS_SLOT_WAIT", default=20.0)
+# Attempts of one item (a lost worker's item is retried) before it fails.
+PREVIEWS_ITEM_ATTEMPTS = env.int("PREVIEWS_ITEM_ATTEMPTS", default=3)
+# Where ffmpeg's temporary frames go (empty: the system temporary directory).
+PREVIEWS_TMP_DIR = env.str("PREVIEWS_TMP_DIR", default="")

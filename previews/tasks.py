@@ -1,0 +1,45 @@
+"""Thin Celery tasks of the previews app: ids in, the pipeline does the work (previews.pipeline)."""
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.db import transaction
+
+from . import pipeline
+
+logger = logging.getLogger("previews.jobs")
+REQUEUE_COUNTDOWN = 1
+
+
+def queue_job(job_id) -> None:
+    """Queue a job's start once the transaction that created it commits."""
+    transaction.on_commit(lambda: start_job.delay(str(job_id)))
+
+
+def queue_items(item_ids) -> None:
+    for item_id in item_ids:
+        process_item.delay(item_id)
+
+
+@shared_task(name="previews.start_job", ignore_result=True)
+def start_job(job_id: str) -> None:
+    """List the library and queue one task per item (a second delivery finds the job claimed: nothing)."""
+    queue_items(pipeline.plan_job(job_id))
+
+
+@shared_task(name="previews.process_item", bind=True, ignore_result=True)
+def process_item(self, item_id: int) -> str:
+    """One video: claimed by exactly one worker, in a GPU or CPU slot."""
+    outcome = pipeline.run_item(item_id, worker=self.request.hostname or "")
+    if outcome.status == "requeue":
+        process_item.apply_async((item_id,), countdown=REQUEUE_COUNTDOWN)
+    return outcome.status
+
+
+@shared_task(name="previews.sweep_stale", ignore_result=True, expires=120)
+def sweep_stale() -> int:
+    """Beat: items of lost workers back to the queue (their heartbeat went stale), finished jobs closed."""
+    item_ids = pipeline.sweep_lost_items()
+    queue_items(item_ids)
+    return len(item_ids)
