@@ -47,12 +47,13 @@ def plex_headers() -> dict:
 
 
 def _reason(exc: APIError, what: str) -> PlexError:
+    What = what[:1].upper() + what[1:]
     if exc.status in (401, 403):
-        return PlexError(f"{what} refused the token (HTTP {exc.status}): check the Plex token.", auth=True,
+        return PlexError(f"{What} refused the token (HTTP {exc.status}): check the Plex token.", auth=True,
                          status=exc.status)
     if exc.status is None:
         return PlexError(f"Could not reach {what}: {exc}", status=None)
-    return PlexError(f"{what} answered HTTP {exc.status}: {exc}", status=exc.status)
+    return PlexError(f"{What} answered HTTP {exc.status}: {exc}", status=exc.status)
 
 
 @dataclass
@@ -89,7 +90,7 @@ class PlexServer:
         try:
             text = self.client.get(path, params=params, headers={**plex_headers(), "Accept": "application/xml"})
         except APIError as exc:
-            raise _reason(exc, f"The Plex server at {self.url}") from None
+            raise _reason(exc, f"the Plex server at {self.url}") from None
         if not isinstance(text, str) or not text.lstrip().startswith("<"):
             raise PlexError(f"The Plex server at {self.url} did not answer XML for {path}: is it a Plex server?")
         try:
