@@ -47,7 +47,7 @@ def plex_headers() -> dict:
 
 
 def _reason(exc: APIError, what: str) -> PlexError:
-    What = what[:1].upper() + what[1:]
+    What = what if what.startswith("plex.tv") else what[:1].upper() + what[1:]
     if exc.status in (401, 403):
         return PlexError(f"{What} refused the token (HTTP {exc.status}): check the Plex token.", auth=True,
                          status=exc.status)
