@@ -192,7 +192,7 @@ def _gpu():
         from .gpu import detect_gpus
 
         try:
-            usable = [g for g in detect_gpus() if getattr(g, "usable", True)]
+            usable = [g for g in detect_gpus() if g.usable]
         except Exception as exc:
             logger.warning("GPU detection failed: %s", exc)
             usable = []
@@ -314,7 +314,7 @@ def run_item(item_id: int, *, worker: str = "", wait: float | None = None) -> Ou
             except Cancelled:
                 return _record(item, JobItem.Status.CANCELLED, "Cancelled while running.")
             except MediaError as exc:
-                if lease.kind == "gpu" and "cpu" in kinds:
+                if lease.kind == "gpu" and "cpu" in kinds and exc.retry_on_cpu:
                     logger.warning("Job %s: %s failed on the GPU (%s); retrying on the CPU", item.job_id,
                                    item.title, exc)
                     _publish_worker(lease, "idle", item)
@@ -326,8 +326,7 @@ def run_item(item_id: int, *, worker: str = "", wait: float | None = None) -> Ou
                     _publish_worker(lease, "working", item)
                     continue
                 return _record(item, JobItem.Status.FAILED, str(exc))
-            frames = getattr(result, "frames", None) or getattr(result, "count", 0) or 0
-            return _record(item, JobItem.Status.COMPLETED, "", frames=frames)
+            return _record(item, JobItem.Status.COMPLETED, "", frames=result.frames)
     except Exception as exc:
         logger.exception("Job %s: item %s failed", item.job_id, item_id)
         return _record(item, JobItem.Status.FAILED, f"Unexpected error: {exc}")

@@ -12,6 +12,8 @@ from .models import Job, PreviewSettings, SetupState
 
 logger = logging.getLogger("previews")
 JOB_LIST_LIMIT = 200
+GPU_CACHE_KEY = "previews:gpus"
+GPU_CACHE_SECONDS = 60
 
 
 def settings_payload() -> dict:
@@ -115,18 +117,16 @@ def jobs_by_status() -> dict:
 
 
 def gpus() -> list[dict]:
-    """Every GPU found, usable or not (with the reason), from previews.gpu.detect_gpus."""
+    """Every GPU found, usable or not (with the reason), from previews.gpu.detect_gpus; kept a minute in the
+    cache (each detection test-decodes a second of video on every device)."""
+    from django.core.cache import cache
+
     from .gpu import detect_gpus
 
-    found = []
-    for gpu in detect_gpus():
-        found.append({
-            "type": str(getattr(gpu, "type", "") or getattr(gpu, "kind", "")),
-            "device": str(getattr(gpu, "device", "") or ""),
-            "name": str(getattr(gpu, "name", "") or ""),
-            "usable": bool(getattr(gpu, "usable", True)),
-            "reason": getattr(gpu, "reason", None) or None,
-        })
+    found = cache.get(GPU_CACHE_KEY)
+    if found is None:
+        found = [gpu.as_dict() for gpu in detect_gpus()]
+        cache.set(GPU_CACHE_KEY, found, GPU_CACHE_SECONDS)
     return found
 
 

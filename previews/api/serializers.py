@@ -298,8 +298,9 @@ class GPUInfo(serializers.Serializer):
     type = serializers.CharField()
     device = serializers.CharField()
     name = serializers.CharField()
+    driver = serializers.CharField()
     usable = serializers.BooleanField()
-    reason = serializers.CharField(allow_null=True)
+    reason = serializers.CharField(help_text="Why a device that is present cannot be used (\"\" when it can).")
 
 
 class SystemStatus(serializers.Serializer):
