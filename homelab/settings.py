@@ -268,6 +268,9 @@ PREVIEWS_SLOT_WAIT = env.float("PREVIEWS_SLOT_WAIT", default=20.0)
 PREVIEWS_ITEM_ATTEMPTS = env.int("PREVIEWS_ITEM_ATTEMPTS", default=3)
 # Where ffmpeg's temporary frames go (empty: the system temporary directory).
 PREVIEWS_TMP_DIR = env.str("PREVIEWS_TMP_DIR", default="")
+# The Celery queue of the thumbnail tasks (empty: the default queue). Name one to run them only on workers
+# started with `-Q <it>` (e.g. a machine with a GPU).
+PREVIEWS_QUEUE = env.str("PREVIEWS_QUEUE", default="")
 
 # --- Previews: the media pipeline (previews/media.py, previews/gpu.py) ------------------------------------
 # The ffmpeg binary. Empty: `ffmpeg` on PATH, else the imageio-ffmpeg wheel's static ffmpeg.

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.db import transaction
 
 from . import pipeline
@@ -14,12 +15,16 @@ REQUEUE_COUNTDOWN = 1
 
 def queue_job(job_id) -> None:
     """Queue a job's start once the transaction that created it commits."""
-    transaction.on_commit(lambda: start_job.delay(str(job_id)))
+    transaction.on_commit(lambda: start_job.apply_async((str(job_id),), queue=_queue()))
+
+
+def _queue() -> str | None:
+    return settings.PREVIEWS_QUEUE or None
 
 
 def queue_items(item_ids) -> None:
     for item_id in item_ids:
-        process_item.delay(item_id)
+        process_item.apply_async((item_id,), queue=_queue())
 
 
 @shared_task(name="previews.start_job", ignore_result=True)
@@ -33,7 +38,7 @@ def process_item(self, item_id: int) -> str:
     """One video: claimed by exactly one worker, in a GPU or CPU slot."""
     outcome = pipeline.run_item(item_id, worker=self.request.hostname or "")
     if outcome.status == "requeue":
-        process_item.apply_async((item_id,), countdown=REQUEUE_COUNTDOWN)
+        process_item.apply_async((item_id,), countdown=REQUEUE_COUNTDOWN, queue=_queue())
     return outcome.status
 
 

@@ -1,0 +1,150 @@
+"""Running one item in this process with real ffmpeg on lavfi clips: the BIF written where Plex looks, each
+item done once, a GPU failure retried on the CPU, no slot -> queued again, the job finished by its last item,
+progress events on the "previews" channel; and the sweep of lost workers' items."""
+import json
+import os
+from types import SimpleNamespace
+
+import pytest
+
+from homelab import events
+from previews import pipeline, services, slots
+from previews.media import ffmpeg_path
+from previews.models import Job, JobItem
+from previews.parsers import read_bif
+from tests.previews.clips import make_clip
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    return make_clip(tmp_path_factory.mktemp("clips") / "clip.mkv", ffmpeg=ffmpeg_path(), duration=3, gop=1)
+
+
+@pytest.fixture
+def job(configured, clip):
+    """A planned job of the movie library with both movies present (copies of a 3 s clip)."""
+    for name in ("movies/Big Buck Bunny (2008)/bbb.mkv", "movies/Sintel (2010)/sintel.mp4"):
+        target = configured.local / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(clip.read_bytes())
+    job = services.create_job(library_id="1")
+    pipeline.plan_job(job.pk)
+    return job
+
+
+def test_an_item_becomes_a_bif_where_plex_looks(job, tmp_path):
+    item = JobItem.objects.get(title="Sintel")
+    outcome = pipeline.run_item(item.pk, worker="w1")
+    assert outcome.status == "completed", outcome.message
+    item.refresh_from_db()
+    assert item.bif_path == str(tmp_path / "plex/Media/localhost/b/1b2c3d4e5f60002.bundle/Contents/Indexes/index-sd.bif")
+    bif = read_bif(item.bif_path)
+    assert (len(bif.frames), bif.interval_ms) == (3, 1000)
+    assert (item.status, item.worker_kind, item.worker_name, item.attempts, item.frames) == (
+        "completed", "cpu", "w1", 1, 3)
+    assert slots.held("cpu") == {}  # the slot is given back
+
+
+def test_an_item_is_done_once_however_often_its_task_runs(job):
+    item = JobItem.objects.get(title="Sintel")
+    pipeline.run_item(item.pk)
+    assert pipeline.run_item(item.pk).status == "gone"
+    assert JobItem.objects.get(pk=item.pk).attempts == 1
+
+
+def test_the_last_item_finishes_the_job_and_events_are_published(job):
+    pubsub = events.redis_client().pubsub()
+    pubsub.subscribe(events.CHANNEL_PREFIX + "previews")
+    for item in JobItem.objects.all():
+        pipeline.run_item(item.pk)
+    job.refresh_from_db()
+    assert (job.status, job.completed_items, job.progress, job.last_error) == ("completed", 2, 100, "")
+    assert job.finished_at is not None
+    seen = []
+    while (message := pubsub.get_message(timeout=1)) is not None:
+        if message["type"] == "message":
+            seen.append(json.loads(message["data"]))
+    pubsub.close()
+    names = [m["event"] for m in seen]
+    assert names.count("job_progress") == 2 and names.count("job_complete") == 1
+    assert "worker_update" in names
+    progress = [m["data"] for m in seen if m["event"] == "job_progress"][-1]
+    assert set(progress) == {"job_id", "progress", "completed", "total", "current_item"}
+    assert (progress["job_id"], progress["progress"], progress["completed"], progress["total"]) == (
+        str(job.pk), 100, 2, 2)
+
+
+def test_a_gpu_failure_is_retried_on_the_cpu(job, monkeypatch):
+    services.save_settings({"gpu_threads": 1, "cpu_threads": 1})
+    broken = SimpleNamespace(kind="vaapi", device="/dev/dri/renderD999", name="gone", driver="none", usable=True,
+                             reason="", index=None)
+    monkeypatch.setattr(pipeline, "_gpu", lambda: broken)
+    item = JobItem.objects.get(title="Sintel")
+    assert pipeline.run_item(item.pk).status == "completed"
+    item.refresh_from_db()
+    assert item.worker_kind == "cpu" and len(read_bif(item.bif_path).frames) == 3
+
+
+def test_no_free_slot_queues_the_item_again(job):
+    services.save_settings({"cpu_threads": 1})
+    slots.acquire("cpu", 1, "another-worker")
+    item = JobItem.objects.get(title="Sintel")
+    assert pipeline.run_item(item.pk, wait=0).status == "requeue"
+    assert JobItem.objects.get(pk=item.pk).status == "pending"
+
+
+def test_no_slot_at_all_fails_the_item_saying_why(job):
+    services.save_settings({"cpu_threads": 0, "gpu_threads": 2})
+    item = JobItem.objects.get(title="Sintel")
+    outcome = pipeline.run_item(item.pk)
+    assert outcome.status == "failed"
+    assert JobItem.objects.get(pk=item.pk).error.startswith("No ffmpeg slot can run it: cpu_threads is 0 and "
+                                                            "gpu_threads is 2")
+
+
+def test_an_item_of_a_cancelled_job_does_not_run(job):
+    services.cancel_job(job.pk)
+    item = JobItem.objects.get(title="Sintel")
+    assert pipeline.run_item(item.pk).status == "gone"  # cancelled with the job's queued items
+    assert not os.path.exists(item.bif_path)
+
+
+def test_a_file_that_vanished_after_listing_fails_naming_both_paths(job):
+    item = JobItem.objects.get(title="Sintel")
+    os.remove(item.local_path)
+    assert pipeline.run_item(item.pk).status == "failed"
+    assert JobItem.objects.get(pk=item.pk).error.startswith(f"File not found: {item.local_path} (Plex path "
+                                                            f"{item.plex_path})")
+
+
+def test_an_unreadable_video_fails_with_ffmpegs_reason(job):
+    item = JobItem.objects.get(title="Sintel")
+    open(item.local_path, "wb").write(b"not a video at all")
+    assert pipeline.run_item(item.pk).status == "failed"
+    item.refresh_from_db()
+    assert item.error and not os.path.exists(item.bif_path)
+
+
+def test_the_sweep_requeues_a_lost_workers_item_then_gives_up(job, clock, settings):
+    settings.PREVIEWS_ITEM_ATTEMPTS = 2
+    item = JobItem.objects.get(title="Sintel")
+    JobItem.objects.filter(pk=item.pk).update(status="running", attempts=1, heartbeat_at=clock.now())
+    assert pipeline.sweep_lost_items() == []  # still beating
+    clock.travel(settings.JOB_HEARTBEAT_STALE + 1)
+    assert pipeline.sweep_lost_items() == [item.pk]
+    item.refresh_from_db()
+    assert (item.status, item.error) == ("pending", "The worker running it was lost; queued again.")
+    JobItem.objects.filter(pk=item.pk).update(status="running", attempts=2, heartbeat_at=clock.now())
+    clock.travel(settings.JOB_HEARTBEAT_STALE + 1)
+    assert pipeline.sweep_lost_items() == []
+    assert JobItem.objects.get(pk=item.pk).status == "failed"
+
+
+def test_the_sweep_fails_a_job_whose_listing_was_lost(configured, clock):
+    job = Job.objects.create(library_id="1", status="running", heartbeat_at=clock.now())
+    clock.travel(3600)
+    pipeline.sweep_lost_items()
+    job.refresh_from_db()
+    assert (job.status, job.last_error) == ("failed", "The worker listing the library was lost; run the job again.")
