@@ -222,7 +222,10 @@ def _job_cancelled(job_id) -> bool:
 def _wait_for_slot(item: JobItem, holder: str, kinds: list[str], *, wait: float):
     """A lease on the first kind with a free slot (limits re-read from the settings row each round)."""
     deadline = clock.monotonic() + wait
+    # the item's heartbeat while its task waits: a task lost while waiting shows as a stale pending item
+    beat = Heartbeat(JobItem, item.pk, status=JobItem.Status.PENDING)
     while True:
+        beat()
         conf = PreviewSettings.load()
         limits = {"gpu": conf.gpu_threads, "cpu": conf.cpu_threads}
         for kind in kinds:
@@ -289,6 +292,7 @@ def run_item(item_id: int, *, worker: str = "", wait: float | None = None) -> Ou
                 status=JobItem.Status.CANCELLED, finished_at=clock.now())
             finish_if_done(item.job_id)
             return Outcome(JobItem.Status.CANCELLED)
+        JobItem.objects.filter(pk=item_id, status=JobItem.Status.PENDING).update(heartbeat_at=None)  # queued again
         return Outcome("requeue")
     try:
         now = clock.now()
@@ -365,7 +369,14 @@ def sweep_lost_items() -> list[int]:
         error=f"The worker running it was lost {settings.PREVIEWS_ITEM_ATTEMPTS} times; giving up.")
     requeue = list(lost.values_list("pk", flat=True))
     JobItem.objects.filter(pk__in=requeue, status=JobItem.Status.RUNNING).update(
-        status=JobItem.Status.PENDING, error="The worker running it was lost; queued again.")
+        status=JobItem.Status.PENDING, heartbeat_at=None, error="The worker running it was lost; queued again.")
+    # a task lost while it waited for a slot (its item pending, with a heartbeat that stopped); items never
+    # picked up have no heartbeat and are still in the broker's queue
+    waiting = JobItem.objects.filter(status=JobItem.Status.PENDING, heartbeat_at__lt=cutoff,
+                                     job__status=Job.Status.RUNNING)
+    lost_waiting = list(waiting.values_list("pk", flat=True))
+    JobItem.objects.filter(pk__in=lost_waiting, status=JobItem.Status.PENDING).update(heartbeat_at=None)
+    requeue += lost_waiting
     if requeue:
         logger.warning("Swept %s item(s) of lost workers back to the queue", len(requeue))
     listing_lost = Job.objects.filter(stale, status=Job.Status.RUNNING, items__isnull=True)

@@ -148,3 +148,12 @@ def test_the_sweep_fails_a_job_whose_listing_was_lost(configured, clock):
     pipeline.sweep_lost_items()
     job.refresh_from_db()
     assert (job.status, job.last_error) == ("failed", "The worker listing the library was lost; run the job again.")
+
+
+def test_the_sweep_requeues_an_item_whose_task_was_lost_while_waiting_for_a_slot(job, clock):
+    waiting, queued = JobItem.objects.order_by("pk")
+    JobItem.objects.filter(pk=waiting.pk).update(heartbeat_at=clock.now())  # a task was waiting for a slot
+    clock.travel(3600)
+    assert pipeline.sweep_lost_items() == [waiting.pk]  # the other one is still in the broker's queue
+    assert JobItem.objects.get(pk=waiting.pk).heartbeat_at is None
+    assert pipeline.sweep_lost_items() == []
