@@ -307,3 +307,15 @@ class SystemStatus(serializers.Serializer):
     gpus = GPUInfo(many=True)
     workers = serializers.DictField(child=serializers.IntegerField())
     jobs = serializers.DictField(child=serializers.IntegerField())
+
+
+def _prefix_component_names() -> None:
+    """OpenAPI component names "Previews<Class>": other apps have their own Health, Library, SettingsOutput..."""
+    from drf_spectacular.utils import extend_schema_serializer
+
+    for name, obj in list(globals().items()):
+        if isinstance(obj, type) and issubclass(obj, serializers.Serializer) and obj.__module__ == __name__:
+            extend_schema_serializer(component_name=f"Previews{name}")(obj)
+
+
+_prefix_component_names()

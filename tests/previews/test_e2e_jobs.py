@@ -34,8 +34,7 @@ def pair(django_db_setup, django_db_blocker, tmp_path_factory, frames_dir):
            "PREVIEWS_TMP_DIR": str(frames_dir), "JOB_HEARTBEAT_INTERVAL": "0.5", "PREVIEWS_LEASE_SECONDS": "3"}
     started = workers.start(["previews-w1", "previews-w2"], env)
     yield started
-    for worker in started:
-        worker.stop()
+    workers.stop(started)
 
 
 @pytest.fixture(autouse=True)
@@ -108,7 +107,7 @@ def test_cancel_stops_a_running_item_within_2_s(pair, client, configured, tmp_pa
 def test_a_killed_workers_item_is_swept_and_done_by_the_other(pair, client, configured, tmp_path_factory,
                                                               settings):
     client.post("/previews/api/settings", {"cpu_threads": 2}, format="json")
-    slow = make_clip(tmp_path_factory.mktemp("lost") / "slow.mkv", ffmpeg=ffmpeg_path(), duration=4, gop=1)
+    slow = make_clip(tmp_path_factory.mktemp("lost") / "slow.mkv", ffmpeg=ffmpeg_path(), duration=2, gop=1)
     library = _library(configured, slow, "Lost", ["slow-a"])
     job = _start(client, library)
     item = wait_for(lambda: JobItem.objects.filter(job=job, status="running").first(), timeout=30,
@@ -125,4 +124,4 @@ def test_a_killed_workers_item_is_swept_and_done_by_the_other(pair, client, conf
     item.refresh_from_db()
     assert (job.status, item.status, item.attempts) == ("completed", "completed", 2)
     assert item.worker_name != victim.nodename
-    assert len(read_bif(item.bif_path).frames) == 4
+    assert len(read_bif(item.bif_path).frames) == 2

@@ -73,3 +73,12 @@ def kill(worker: WorkerProcess) -> None:
     except ProcessLookupError:
         pass
     worker.proc.wait(10)
+
+
+def stop(started: list[WorkerProcess]) -> None:
+    """SIGTERM them all at once (a warm shutdown each), then wait."""
+    for worker in started:
+        if worker.proc.poll() is None:
+            worker.proc.terminate()
+    for worker in started:
+        worker.stop()
