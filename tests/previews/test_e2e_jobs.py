@@ -125,3 +125,24 @@ def test_a_killed_workers_item_is_swept_and_done_by_the_other(pair, client, conf
     assert (job.status, item.status, item.attempts) == ("completed", "completed", 2)
     assert item.worker_name != victim.nodename
     assert len(read_bif(item.bif_path).frames) == 2
+
+
+def test_generate_previews_waits_with_a_progress_bar_and_exits_0(pair, configured, clip, capsys):
+    from django.core.management import call_command
+
+    library = _library(configured, clip, "Command", ["movie c"])
+    call_command("generate_previews", "--library", library.key, "--wait", "--timeout", "60")
+    out, err = capsys.readouterr()
+    assert "completed: 1 done, 0 failed, 0 skipped of 1." in out
+    assert "Command" in err and "1/1" in err  # the tqdm bar
+
+
+def test_generate_previews_exits_1_when_the_job_fails(pair, configured, clip):
+    from django.core.management import CommandError, call_command
+
+    library = configured.add_library("77", "Nowhere", "movie")
+    configured.add_video(library, "ghost", "/elsewhere/ghost.mkv", "ee00000000000001")
+    with pytest.raises(CommandError) as raised:
+        call_command("generate_previews", "--library", "77", "--wait", "--timeout", "60")
+    assert raised.value.returncode == 1
+    assert "The path mapping matches nothing" in str(raised.value)

@@ -76,9 +76,9 @@ def kill(worker: WorkerProcess) -> None:
 
 
 def stop(started: list[WorkerProcess]) -> None:
-    """SIGTERM them all at once (a warm shutdown each), then wait."""
+    """SIGQUIT them all at once (a cold shutdown: the tests are over, no task is left to finish), then wait."""
     for worker in started:
         if worker.proc.poll() is None:
-            worker.proc.terminate()
+            worker.proc.send_signal(signal.SIGQUIT)
     for worker in started:
         worker.stop()
