@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from lxml import etree
 
+from homelab import http
 from integrations.client import APIError, GenericAPIClient
 
 logger = logging.getLogger("previews.plex")
@@ -46,14 +47,15 @@ def plex_headers() -> dict:
             "X-Plex-Device-Name": "homelab previews"}
 
 
-def _reason(exc: APIError, what: str) -> PlexError:
+def _reason(exc: APIError, what: str, path: str) -> PlexError:
     What = what if what.startswith("plex.tv") else what[:1].upper() + what[1:]
     if exc.status in (401, 403):
         return PlexError(f"{What} refused the token (HTTP {exc.status}): check the Plex token.", auth=True,
                          status=exc.status)
     if exc.status is None:
-        return PlexError(f"Could not reach {what}: {exc}", status=None)
-    return PlexError(f"{What} answered HTTP {exc.status}: {exc}", status=exc.status)
+        reason = str(exc).rsplit(": ", 1)[-1]  # "connection refused", "timed out", ...
+        return PlexError(f"Could not reach {what}: {reason}", status=None)
+    return PlexError(f"{What} answered HTTP {exc.status} for {path}.", status=exc.status)
 
 
 @dataclass
@@ -78,7 +80,7 @@ class PlexServer:
             self.client = GenericAPIClient(url, api_key=token, auth_type="plex", verify=verify, timeout=timeout)
         except APIError as exc:
             raise PlexError(str(exc)) from None
-        self.url = self.client.base_url
+        self.url = http.redact_url(self.client.base_url)  # for messages: no userinfo
 
     @classmethod
     def for_service(cls, service) -> "PlexServer":
@@ -90,7 +92,7 @@ class PlexServer:
         try:
             text = self.client.get(path, params=params, headers={**plex_headers(), "Accept": "application/xml"})
         except APIError as exc:
-            raise _reason(exc, f"the Plex server at {self.url}") from None
+            raise _reason(exc, f"the Plex server at {self.url}", path) from None
         if not isinstance(text, str) or not text.lstrip().startswith("<"):
             raise PlexError(f"The Plex server at {self.url} did not answer XML for {path}: is it a Plex server?")
         try:
@@ -173,7 +175,7 @@ class PlexTV:
             body = self.client.request(method, path, headers={**plex_headers(), "Accept": "application/json"},
                                        **kwargs)
         except APIError as exc:
-            raise _reason(exc, "plex.tv") from None
+            raise _reason(exc, "plex.tv", path) from None
         if not isinstance(body, (dict, list)):
             raise PlexError(f"plex.tv answered something that is not JSON for {path}.")
         return body

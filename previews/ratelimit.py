@@ -18,11 +18,17 @@ PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 _RATE = re.compile(r"^\s*(\d+)\s*(?:/|per)\s*(\d+)?\s*(second|minute|hour|day)s?\s*$", re.I)
 
 
-class RateLimited(exceptions.Throttled):
+class RateLimited(exceptions.APIException):
+    """429 with Retry-After (the exception handler sends ``wait``); not DRF's Throttled, whose message gains a
+    second "Expected available in ..." sentence."""
+
+    status_code = 429
     error_code = "RATE_LIMITED"
+    default_code = "rate_limited"
 
     def __init__(self, wait: float, limit: str):
-        super().__init__(wait=wait, detail=f"Rate limit exceeded: {limit}. Try again in {int(wait) + 1} s.")
+        self.wait = max(1, int(wait) + 1)
+        super().__init__(detail=f"Rate limit exceeded: {limit}. Try again in {self.wait} s.")
 
 
 @dataclass

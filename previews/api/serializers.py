@@ -72,6 +72,8 @@ class PlexURLField(serializers.CharField):
             problem = http_url_problem(value)
             if problem:
                 raise serializers.ValidationError(URL_MESSAGES[problem])
+            if "@" in value.split("//", 1)[-1].split("/", 1)[0]:
+                raise serializers.ValidationError("Put the token in plex_token, not in the URL.")
         return value.rstrip("/")
 
 

@@ -87,8 +87,9 @@ def test_form_login_is_limited_to_5_a_minute_per_ip(api_client, web_token, clock
         assert response.headers["X-RateLimit-Remaining"] == str(4 - n)
     response = api_client.post("/previews/login", {"token": web_token})
     assert response.status_code == 429
-    assert response.json()["code"] == "RATE_LIMITED"
-    assert set(response.json()) == {"error", "code"}
+    assert response.json() == {"error": f"Rate limit exceeded: 5/minute. Try again in {response.headers['Retry-After']} s.",
+                               "code": "RATE_LIMITED"}
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
     assert response.headers["X-RateLimit-Remaining"] == "0"
     assert int(response.headers["X-RateLimit-Reset"]) > clock.time()
     clock.travel(61)

@@ -110,10 +110,9 @@ def test_plex_test_with_a_wrong_token_says_so(client, plex):
 
 def test_plex_test_with_a_dead_server_says_so(client):
     url = f"http://127.0.0.1:{free_port()}"
-    response = client.post("/previews/api/plex/test", {"url": url, "token": "t"}, format="json")
+    response = client.post("/previews/api/plex/test", {"url": url, "token": "some-token"}, format="json")
     assert response.status_code == 200
-    body = response.json()
-    assert body["success"] is False and body["error"].startswith(f"Could not reach the Plex server at {url}")
+    assert response.json() == {"success": False, "error": f"Could not reach the Plex server at {url}: connection refused"}
 
 
 def test_plex_test_against_something_that_is_not_plex(client, fake_server):
@@ -136,3 +135,18 @@ def test_the_plex_token_never_shows_in_answers_or_logs(client, configured, caplo
     for path in ("/previews/api/settings", "/previews/api/system/config", "/previews/api/libraries"):
         assert configured.token.encode() not in client.get(path).content
     assert configured.token not in caplog.text
+
+
+def test_plex_test_against_a_server_that_answers_404(client, fake_server):
+    other = fake_server()
+    response = client.post("/previews/api/plex/test", {"url": other.url, "token": "t"}, format="json")
+    assert response.json() == {"success": False, "error": f"The Plex server at {other.url} answered HTTP 404 for /."}
+
+
+def test_a_url_with_credentials_is_refused_and_never_echoed(client):
+    response = client.post("/previews/api/plex/test", {"url": "http://user:pw-secret@127.0.0.1:1", "token": "t"},
+                           format="json")
+    assert response.status_code == 400
+    assert response.json() == {"error": "url: Put the token in plex_token, not in the URL.", "code": "VALIDATION_ERROR"}
+    response = client.post("/previews/api/settings", {"plex_url": "http://user:pw-secret@plex:32400"}, format="json")
+    assert response.json()["error"] == "plex_url: Put the token in plex_token, not in the URL."
