@@ -147,7 +147,7 @@ class PlexServer:
         parts = []
         for part in root.iter("MediaPart"):
             file, media_hash = part.get("file"), (part.get("hash") or "").strip()
-            if file and len(media_hash) >= 2:
+            if file:  # a part without a hash is kept: the job says why it cannot be done
                 parts.append(Part(plex_id=str(plex_id), title=title, file=file, hash=media_hash))
         return parts
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 
 SEPARATOR = ";"
 
@@ -46,6 +47,11 @@ def map_path(plex_path: str, pairs: list[tuple[str, str]]) -> str:
     plex_prefix, local_prefix = best
     rest = plex_path[len(plex_prefix.rstrip("/\\")):].replace("\\", "/").lstrip("/")
     return posixpath.join(local_prefix, rest) if rest else local_prefix
+
+
+def valid_hash(media_hash: str) -> bool:
+    """Plex's part hash (a SHA-1, 40 hex digits): anything else would put a BIF outside its bundle folder."""
+    return bool(re.fullmatch(r"[0-9a-fA-F]{2,64}", media_hash or ""))
 
 
 def bif_path(plex_config_folder: str, media_hash: str) -> str:

@@ -154,9 +154,14 @@ def plan_job(job_id) -> list[int]:
 
 def _item_row(job_id, part, pairs, config_folder: str) -> JobItem:
     local = paths.map_path(part.file, pairs)
-    bif = paths.bif_path(config_folder, part.hash)
     item = JobItem(job_id=job_id, plex_id=part.plex_id, title=part.title[:500], plex_path=part.file,
-                   local_path=local, media_hash=part.hash, bif_path=bif)
+                   local_path=local, media_hash=part.hash[:64])
+    if not paths.valid_hash(part.hash):
+        item.status, item.finished_at = JobItem.Status.FAILED, clock.now()
+        item.error = (f"Plex reports no usable media hash for {part.file} ({part.hash!r}): Plex has not analysed "
+                      "it yet. Run Analyze on it in Plex, then run the job again.")
+        return item
+    item.bif_path = bif = paths.bif_path(config_folder, part.hash)
     if os.path.exists(bif):
         item.status, item.finished_at = JobItem.Status.SKIPPED, clock.now()
         item.error = "The BIF exists already (not rewritten)."

@@ -111,3 +111,15 @@ def test_a_job_cancelled_before_it_starts_lists_nothing(configured):
     services.cancel_job(job.pk)
     assert pipeline.plan_job(job.pk) == []
     assert Job.objects.get().status == "cancelled" and not JobItem.objects.exists()
+
+
+@pytest.mark.parametrize("media_hash", ["", "../../../etc", "zz"])
+def test_a_part_without_a_usable_hash_fails_saying_why(configured, media_hash):
+    library = configured.add_library("9", "Odd", "movie")
+    configured.add_video(library, "Unanalysed", "/data/movies/new.mkv", media_hash)
+    job = services.create_job(library_id="9")
+    assert pipeline.plan_job(job.pk) == []
+    item = JobItem.objects.get()
+    assert item.status == "failed" and item.bif_path == ""
+    assert item.error == (f"Plex reports no usable media hash for /data/movies/new.mkv ({media_hash!r}): Plex has not "
+                          "analysed it yet. Run Analyze on it in Plex, then run the job again.")
