@@ -23,7 +23,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 
 from homelab import clock, events
-from homelab.jobs import Heartbeat
+from homelab.http import is_temporary
+from homelab.jobs import Heartbeat, RetryLater
 
 from . import paths, slots
 from .clients import PlexError, PlexServer
@@ -104,9 +105,10 @@ def fail_job(job_id, message: str) -> None:
 
 # --- planning -----------------------------------------------------------------------------------------
 
-def plan_job(job_id) -> list[int]:
+def plan_job(job_id, *, retries_left: bool = False) -> list[int]:
     """Claim a pending job and create its items; returns the ids of the items to queue (none when another
-    delivery got the job first, or it was cancelled)."""
+    delivery got the job first, or it was cancelled). With ``retries_left``, a Plex server that cannot be
+    reached or answers 5xx puts the job back to pending and raises RetryLater (the task retries with backoff)."""
     if not Job.objects.filter(pk=job_id, status=Job.Status.PENDING).update(
             status=Job.Status.RUNNING, started_at=clock.now(), heartbeat_at=clock.now()):
         return []
@@ -129,8 +131,16 @@ def plan_job(job_id) -> list[int]:
                 return []  # cancelled or deleted while listing
             for part in server.parts(plex_id, title):
                 rows.append(_item_row(job_id, part, pairs, conf.plex_config_folder))
-    except (PlexError, paths.MappingError) as exc:
-        fail_job(job_id, str(getattr(exc, "reason", exc)))
+    except PlexError as exc:
+        if retries_left and not exc.missing and is_temporary(exc.status):
+            Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).update(
+                status=Job.Status.PENDING, last_error=f"{exc.reason.rstrip('.')}; retrying.")
+            logger.warning("Job %s: %s; retrying", job_id, exc.reason.rstrip("."))
+            raise RetryLater(exc.reason) from None
+        fail_job(job_id, exc.reason)
+        return []
+    except paths.MappingError as exc:
+        fail_job(job_id, str(exc))
         return []
     except Exception as exc:
         logger.exception("Job %s: listing the library failed", job_id)

@@ -7,6 +7,8 @@ from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 
+from homelab.jobs import RetryLater, backoff, max_retries
+
 from . import pipeline
 
 logger = logging.getLogger("previews.jobs")
@@ -27,10 +29,15 @@ def queue_items(item_ids) -> None:
         process_item.apply_async((item_id,), queue=_queue())
 
 
-@shared_task(name="previews.start_job", ignore_result=True)
-def start_job(job_id: str) -> None:
-    """List the library and queue one task per item (a second delivery finds the job claimed: nothing)."""
-    queue_items(pipeline.plan_job(job_id))
+@shared_task(name="previews.start_job", bind=True, ignore_result=True)
+def start_job(self, job_id: str) -> None:
+    """List the library and queue one task per item (a second delivery finds the job claimed: nothing). A Plex
+    server that is down is retried with backoff (JOB_MAX_RETRIES); then the job fails with the reason."""
+    try:
+        item_ids = pipeline.plan_job(job_id, retries_left=self.request.retries < max_retries())
+    except RetryLater as exc:
+        raise self.retry(countdown=backoff(self.request.retries), max_retries=max_retries(), exc=exc) from None
+    queue_items(item_ids)
 
 
 @shared_task(name="previews.process_item", bind=True, ignore_result=True)

@@ -123,3 +123,35 @@ def test_a_part_without_a_usable_hash_fails_saying_why(configured, media_hash):
     assert item.status == "failed" and item.bif_path == ""
     assert item.error == (f"Plex reports no usable media hash for /data/movies/new.mkv ({media_hash!r}): Plex has not "
                           "analysed it yet. Run Analyze on it in Plex, then run the job again.")
+
+
+def test_a_plex_server_that_is_down_is_retried_then_fails(configured, settings):
+    from homelab.jobs import RetryLater
+    from tests.live import free_port
+
+    services.save_settings({"plex_url": f"http://127.0.0.1:{free_port()}"})
+    job = services.create_job(library_id="1")
+    with pytest.raises(RetryLater):
+        pipeline.plan_job(job.pk, retries_left=True)
+    job.refresh_from_db()
+    assert job.status == "pending" and job.last_error.endswith(": connection refused; retrying.")
+    assert pipeline.plan_job(job.pk, retries_left=False) == []  # the last attempt
+    job.refresh_from_db()
+    assert job.status == "failed" and job.last_error.startswith("Could not reach the Plex server at http://127.0.0.1:")
+
+
+def test_the_start_task_retries_with_backoff(configured, monkeypatch):
+    from previews import tasks
+    from tests.live import free_port
+
+    services.save_settings({"plex_url": f"http://127.0.0.1:{free_port()}"})
+    job = services.create_job(library_id="1")
+    retried = {}
+
+    def retry(**kwargs):
+        retried.update(kwargs)
+        return RuntimeError("retry")
+    monkeypatch.setattr(tasks.start_job, "retry", retry)
+    with pytest.raises(RuntimeError):
+        tasks.start_job.run(str(job.pk))
+    assert retried["countdown"] == 10 and retried["max_retries"] == 5
