@@ -157,3 +157,19 @@ def test_the_sweep_requeues_an_item_whose_task_was_lost_while_waiting_for_a_slot
     assert pipeline.sweep_lost_items() == [waiting.pk]  # the other one is still in the broker's queue
     assert JobItem.objects.get(pk=waiting.pk).heartbeat_at is None
     assert pipeline.sweep_lost_items() == []
+
+
+def test_a_settings_change_applies_to_the_next_item_without_a_restart(job):
+    services.save_settings({"cpu_threads": 1})
+    slots.acquire("cpu", 1, "another-worker")
+    item = JobItem.objects.get(title="Sintel")
+    assert pipeline.run_item(item.pk, wait=0).status == "requeue"
+    services.save_settings({"cpu_threads": 2})
+    assert pipeline.run_item(item.pk, wait=0).status == "completed"
+
+
+def test_the_sweep_runs_every_minute_from_a_beat_row():
+    from django_celery_beat.models import PeriodicTask
+
+    row = PeriodicTask.objects.get(task="previews.sweep_stale")
+    assert (row.interval.every, row.interval.period, row.enabled) == (60, "seconds", True)
