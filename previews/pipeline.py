@@ -1,9 +1,6 @@
-"""The job pipeline: list a library through Plex, run one item in an ffmpeg slot, finish the job, sweep.
+"""The job pipeline: run one item in an ffmpeg slot, and sweep the items of lost workers.
 
-- ``plan_job`` claims a pending job (conditional UPDATE), lists the library's movies or episodes, takes each
-  item's part file and hash from ``/library/metadata/{id}/tree``, maps the Plex path to the local one, marks
-  items whose BIF exists as skipped and those whose file is missing as failed (naming both paths), and returns
-  the ids of the items to queue, one task each.
+- ``plan_job`` (``previews.planning``) lists a job's items; ``previews.progress`` keeps its counts and ends it.
 - ``run_item`` waits for a GPU or CPU slot (``previews.slots``), claims the item (pending -> running, so a
   duplicate delivery or a second worker does nothing), runs ``previews.media.generate_bif`` with a cancel
   callable that polls the job's status (and renews the lease and the heartbeat), retries a failed GPU item on
@@ -19,17 +16,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 
 from homelab import clock, events
-from homelab.http import is_temporary
-from homelab.jobs import Heartbeat, RetryLater
+from homelab.jobs import Heartbeat
 
-from . import paths, slots
-from .clients import PlexError, PlexServer
+from . import slots
 from .models import Job, JobItem, PreviewSettings
-from .services import EVENTS_CHANNEL, job_complete_data
+from .planning import missing_message, plan_job  # noqa: F401 - plan_job: the first step
+from .progress import fail_job, finish_if_done, progress_data, recount  # noqa: F401
+from .services import EVENTS_CHANNEL
 
 logger = logging.getLogger("previews.jobs")
 CANCEL_POLL_SECONDS = 0.5
@@ -38,158 +34,6 @@ SLOT_POLL_SECONDS = 0.2
 
 class NoSlot(Exception):
     """No ffmpeg slot can ever run this item with the current settings."""
-
-
-# --- counts and the end of a job ---------------------------------------------------------------------
-
-def recount(job_id) -> Job | None:
-    """Counts and progress from the item rows (the rows are the truth)."""
-    counts = JobItem.objects.filter(job_id=job_id).aggregate(
-        total=Count("pk"),
-        completed=Count("pk", filter=Q(status=JobItem.Status.COMPLETED)),
-        failed=Count("pk", filter=Q(status=JobItem.Status.FAILED)),
-        skipped=Count("pk", filter=Q(status=JobItem.Status.SKIPPED)),
-        cancelled=Count("pk", filter=Q(status=JobItem.Status.CANCELLED)),
-    )
-    done = counts["completed"] + counts["failed"] + counts["skipped"] + counts["cancelled"]
-    progress = int(done * 100 / counts["total"]) if counts["total"] else 0
-    Job.objects.filter(pk=job_id).update(
-        total_items=counts["total"], completed_items=counts["completed"], failed_items=counts["failed"],
-        skipped_items=counts["skipped"], cancelled_items=counts["cancelled"], progress=progress)
-    return Job.objects.filter(pk=job_id).first()
-
-
-def _mapping_matches_nothing(job_id) -> str | None:
-    """When every item failed because its mapped file is missing: the message saying so, with an example."""
-    items = JobItem.objects.filter(job_id=job_id).exclude(status=JobItem.Status.SKIPPED)
-    if not items.exists() or items.exclude(missing_file=True).exists():
-        return None
-    example = items.first()
-    return (f"The path mapping matches nothing: none of the {items.count()} file(s) Plex lists exists here after "
-            f"mapping (e.g. Plex path {example.plex_path} -> local path {example.local_path}). Check "
-            "plex_videos_path_mapping and plex_local_videos_path_mapping (several prefixes separated by ';').")
-
-
-def finish_if_done(job_id) -> Job | None:
-    """Once no item is pending or running: the job's terminal status (completed, failed, or cancelled as it
-    already is), set once (a conditional UPDATE), published as job_complete or job_error."""
-    job = recount(job_id)
-    if job is None or JobItem.objects.filter(job_id=job_id, status__in=[JobItem.Status.PENDING,
-                                                                         JobItem.Status.RUNNING]).exists():
-        return job
-    if job.status == Job.Status.CANCELLED:
-        return job
-    error = _mapping_matches_nothing(job_id)
-    if error is None and job.failed_items:
-        last = JobItem.objects.filter(job_id=job_id, status=JobItem.Status.FAILED).order_by("-finished_at").first()
-        error = f"{job.failed_items} of {job.total_items} item(s) failed; last: {last.title}: {last.error}"
-    status = Job.Status.FAILED if job.failed_items and not job.completed_items else Job.Status.COMPLETED
-    won = Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).update(
-        status=status, finished_at=clock.now(), last_error=error or "")
-    job.refresh_from_db()
-    if won:
-        logger.info("Job %s %s: %s completed, %s failed, %s skipped of %s", job.pk, status, job.completed_items,
-                    job.failed_items, job.skipped_items, job.total_items)
-        events.publish(EVENTS_CHANNEL, "job_complete", job_complete_data(job))
-        if status == Job.Status.FAILED:
-            events.publish(EVENTS_CHANNEL, "job_error", {"job_id": str(job.pk), "error": job.last_error})
-    return job
-
-
-def fail_job(job_id, message: str) -> None:
-    Job.objects.filter(pk=job_id, status__in=Job.ACTIVE).update(
-        status=Job.Status.FAILED, finished_at=clock.now(), last_error=message)
-    logger.warning("Job %s failed: %s", job_id, message)
-    events.publish(EVENTS_CHANNEL, "job_error", {"job_id": str(job_id), "error": message})
-
-
-# --- planning -----------------------------------------------------------------------------------------
-
-def plan_job(job_id, *, retries_left: bool = False) -> list[int]:
-    """Claim a pending job and create its items; returns the ids of the items to queue (none when another
-    delivery got the job first, or it was cancelled). With ``retries_left``, a Plex server that cannot be
-    reached or answers 5xx puts the job back to pending and raises RetryLater (the task retries with backoff)."""
-    if not Job.objects.filter(pk=job_id, status=Job.Status.PENDING).update(
-            status=Job.Status.RUNNING, started_at=clock.now(), heartbeat_at=clock.now()):
-        return []
-    conf = PreviewSettings.load()
-    beat = Heartbeat(Job, job_id, status=Job.Status.RUNNING)
-    try:
-        if not conf.plex_config_folder:
-            raise PlexError("plex_config_folder is not set: the BIFs go under Plex's data folder.")
-        pairs = paths.mapping_pairs(conf.plex_videos_path_mapping, conf.plex_local_videos_path_mapping)
-        server = PlexServer.for_service(conf.plex_service)
-        job = Job.objects.get(pk=job_id)
-        library = server.library(job.library_id)
-        if library is None:
-            raise PlexError(f"The Plex server has no movie or show library with id {job.library_id}.")
-        if not job.library_name:
-            Job.objects.filter(pk=job_id).update(library_name=library["name"])
-        rows = []
-        for plex_id, title in server.items(library):
-            if not beat():
-                return []  # cancelled or deleted while listing
-            for part in server.parts(plex_id, title):
-                rows.append(_item_row(job_id, part, pairs, conf.plex_config_folder))
-    except PlexError as exc:
-        if retries_left and not exc.missing and is_temporary(exc.status):
-            Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).update(
-                status=Job.Status.PENDING, last_error=f"{exc.reason.rstrip('.')}; retrying.")
-            logger.warning("Job %s: %s; retrying", job_id, exc.reason.rstrip("."))
-            raise RetryLater(exc.reason) from None
-        fail_job(job_id, exc.reason)
-        return []
-    except paths.MappingError as exc:
-        fail_job(job_id, str(exc))
-        return []
-    except Exception as exc:
-        logger.exception("Job %s: listing the library failed", job_id)
-        fail_job(job_id, f"Listing the library failed: {exc}")
-        return []
-    try:
-        with transaction.atomic():
-            JobItem.objects.bulk_create(rows, ignore_conflicts=True)
-    except IntegrityError as exc:  # the job was deleted meanwhile
-        logger.info("Job %s: items not written (%s)", job_id, exc)
-        return []
-    if not Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).exists():
-        return []
-    job = finish_if_done(job_id)
-    logger.info("Job %s: %s item(s) listed in library %s", job_id, job.total_items if job else 0,
-                job.library_name if job else "?")
-    if job is not None:
-        events.publish(EVENTS_CHANNEL, "job_progress", progress_data(job, None))
-    return list(JobItem.objects.filter(job_id=job_id, status=JobItem.Status.PENDING).values_list("pk", flat=True))
-
-
-def _item_row(job_id, part, pairs, config_folder: str) -> JobItem:
-    local = paths.map_path(part.file, pairs)
-    item = JobItem(job_id=job_id, plex_id=part.plex_id, title=part.title[:500], plex_path=part.file,
-                   local_path=local, media_hash=part.hash[:64])
-    if not paths.valid_hash(part.hash):
-        item.status, item.finished_at = JobItem.Status.FAILED, clock.now()
-        item.error = (f"Plex reports no usable media hash for {part.file} ({part.hash!r}): Plex has not analysed "
-                      "it yet. Run Analyze on it in Plex, then run the job again.")
-        return item
-    item.bif_path = bif = paths.bif_path(config_folder, part.hash)
-    if os.path.exists(bif):
-        item.status, item.finished_at = JobItem.Status.SKIPPED, clock.now()
-        item.error = "The BIF exists already (not rewritten)."
-    elif not os.path.isfile(local):
-        item.status, item.finished_at, item.missing_file = JobItem.Status.FAILED, clock.now(), True
-        item.error = _missing_message(part.file, local)
-    return item
-
-
-def _missing_message(plex_path: str, local_path: str) -> str:
-    return (f"File not found: {local_path} (Plex path {plex_path}). Check the path mapping "
-            "(plex_videos_path_mapping -> plex_local_videos_path_mapping).")
-
-
-def progress_data(job: Job, item: JobItem | None) -> dict:
-    done = job.completed_items + job.failed_items + job.skipped_items + job.cancelled_items
-    return {"job_id": str(job.pk), "progress": job.progress, "completed": done, "total": job.total_items,
-            "current_item": item.title if item else None}
 
 
 # --- running one item -----------------------------------------------------------------------------------
@@ -317,7 +161,7 @@ def run_item(item_id: int, *, worker: str = "", wait: float | None = None) -> Ou
             return Outcome("gone")  # another worker claimed it first
         item.refresh_from_db()
         if not os.path.isfile(item.local_path):
-            return _record(item, JobItem.Status.FAILED, _missing_message(item.plex_path, item.local_path),
+            return _record(item, JobItem.Status.FAILED, missing_message(item.plex_path, item.local_path),
                            missing=True)
         if os.path.exists(item.bif_path):
             return _record(item, JobItem.Status.SKIPPED, "The BIF exists already (not rewritten).")

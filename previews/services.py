@@ -128,7 +128,7 @@ def cancel_job(job_id) -> bool:
                 status=JobItem.Status.CANCELLED, finished_at=now)
     if won:
         logger.info("Job %s cancelled", job_id)
-        from .pipeline import recount
+        from .progress import recount
 
         job = recount(job_id)
         if job is not None:

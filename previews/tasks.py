@@ -9,7 +9,7 @@ from django.db import transaction
 
 from homelab.jobs import RetryLater, backoff, max_retries
 
-from . import pipeline
+from . import pipeline, planning
 
 logger = logging.getLogger("previews.jobs")
 REQUEUE_COUNTDOWN = 1
@@ -34,7 +34,7 @@ def start_job(self, job_id: str) -> None:
     """List the library and queue one task per item (a second delivery finds the job claimed: nothing). A Plex
     server that is down is retried with backoff (JOB_MAX_RETRIES); then the job fails with the reason."""
     try:
-        item_ids = pipeline.plan_job(job_id, retries_left=self.request.retries < max_retries())
+        item_ids = planning.plan_job(job_id, retries_left=self.request.retries < max_retries())
     except RetryLater as exc:
         raise self.retry(countdown=backoff(self.request.retries), max_retries=max_retries(), exc=exc) from None
     queue_items(item_ids)
