@@ -317,6 +317,25 @@ DISPATCHARR_TIMEOUT = env.float("DISPATCHARR_TIMEOUT", default=30.0)
 DISPATCHARR_WAIT_TIMEOUT = env.float("DISPATCHARR_WAIT_TIMEOUT", default=300.0)
 DISPATCHARR_POLL_INTERVAL = env.float("DISPATCHARR_POLL_INTERVAL", default=2.0)
 DISPATCHARR_AUTH_FAILURE_LIMIT = env.int("DISPATCHARR_AUTH_FAILURE_LIMIT", default=3)
+# --- Previews: Plex preview thumbnails (BIF) ----------------------------------------------------
+# (PLEX_TV_URL, PLEX_CLIENT_IDENTIFIER and PLEX_PRODUCT are the plex auth mode's, above)
+# Logins per client IP: the form at /previews/login and /previews/api/auth/login (Flask-Limiter syntax).
+PREVIEWS_LOGIN_RATE = env.str("PREVIEWS_LOGIN_RATE", default="5/minute")
+PREVIEWS_API_LOGIN_RATE = env.str("PREVIEWS_API_LOGIN_RATE", default="10/minute")
+# Requests without a valid credential to /previews/api, per client IP (several limits separated by ';').
+PREVIEWS_DEFAULT_RATES = env.str("PREVIEWS_DEFAULT_RATES", default="200/day;50/hour")
+# A running ffmpeg slot is leased for this long and renewed as the item runs; a dead worker's lease expires.
+PREVIEWS_LEASE_SECONDS = env.float("PREVIEWS_LEASE_SECONDS", default=30.0)
+# How long an item waits in its task for a free ffmpeg slot before it is queued again (seconds).
+PREVIEWS_SLOT_WAIT = env.float("PREVIEWS_SLOT_WAIT", default=20.0)
+# Attempts of one item (a lost worker's item is retried) before it fails.
+PREVIEWS_ITEM_ATTEMPTS = env.int("PREVIEWS_ITEM_ATTEMPTS", default=3)
+# Where ffmpeg's temporary frames go (empty: the system temporary directory).
+PREVIEWS_TMP_DIR = env.str("PREVIEWS_TMP_DIR", default="")
+# The Celery queue of the thumbnail tasks (empty: the default queue). Name one to run them only on workers
+# started with `-Q <it>` (e.g. a machine with a GPU).
+PREVIEWS_QUEUE = env.str("PREVIEWS_QUEUE", default="")
+
 # --- Previews: the media pipeline (previews/media.py, previews/gpu.py) ------------------------------------
 # The ffmpeg binary. Empty: `ffmpeg` on PATH, else the imageio-ffmpeg wheel's static ffmpeg.
 FFMPEG_PATH = env.str("FFMPEG_PATH", default="")

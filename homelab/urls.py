@@ -19,6 +19,7 @@ urlpatterns = [
     path("output/", include("epg.output_urls")),
     path("iptv/", include("channels.api.urls")),
     path("previews/api/", include("previews.api.urls")),
+    path("previews/", include("previews.urls")),
     path("invites/api/", include("invites.api.urls")),
     path("", include("invites.urls")),  # the join pages: /join, /j/<code>
 ]

@@ -1,9 +1,29 @@
-from django.urls import re_path
+from django.urls import path, re_path
 
 from homelab.api.views import not_found_view
 
-from .views import PreviewsAPIView
+from . import job_views, plex_views, views
+from .base import PreviewsAPIView
 
 urlpatterns = [
+    path("health", views.HealthView.as_view()),
+    path("auth/login", views.APILoginView.as_view()),
+    path("setup/status", views.SetupStatusView.as_view()),
+    path("setup/state", views.SetupStateView.as_view()),
+    path("setup/complete", views.SetupCompleteView.as_view()),
+    path("setup/token-info", views.TokenInfoView.as_view()),
+    path("setup/set-token", views.SetTokenView.as_view()),
+    path("settings", views.SettingsView.as_view()),
+    path("system/config", views.SystemConfigView.as_view()),
+    path("system/status", views.SystemStatusView.as_view()),
+    path("plex/auth/pin", plex_views.PinView.as_view()),
+    path("plex/auth/pin/<int:pin_id>", plex_views.PinCheckView.as_view()),
+    path("plex/servers", plex_views.ServersView.as_view()),
+    path("plex/libraries", plex_views.PlexLibrariesView.as_view()),
+    path("plex/test", plex_views.PlexTestView.as_view()),
+    path("libraries", plex_views.LibrariesView.as_view()),
+    path("jobs", job_views.JobsView.as_view()),
+    path("jobs/<str:job_id>", job_views.JobDetailView.as_view()),
+    path("jobs/<str:job_id>/cancel", job_views.JobCancelView.as_view()),
     re_path(r"^.*$", not_found_view(PreviewsAPIView)),
 ]
