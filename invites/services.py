@@ -208,6 +208,10 @@ def create_invitation(*, expires_in_days: int | None = None, duration: int | Non
         missing = sorted(set(server_ids) - {s.pk for s in servers})
         if missing:
             raise InvitesError(f"Unknown server ids: {', '.join(map(str, missing))}")
+    elif library_ids:
+        # libraries named without servers: the servers holding them (every verified server would give the
+        # others all of their libraries, which the caller did not name)
+        servers = list(MediaServer.objects.filter(libraries__pk__in=library_ids).distinct())
     else:
         servers = list(MediaServer.objects.filter(verified=True))
         if not servers:
