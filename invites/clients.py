@@ -135,7 +135,9 @@ class JellyfinClient(MediaServerClient):
         accounts = []
         for u in body:
             if not isinstance(u, dict) or not u.get("Id") or not u.get("Name"):
-                continue
+                # not a user: a broken answer, not a list without this account (acting on it would drop rows
+                # and the expiry only we know)
+                raise ServerError(f"{self.server.name} sent an unexpected answer to GET /Users; nothing was changed")
             policy = u.get("Policy") or {}
             if policy.get("IsAdministrator"):
                 continue  # the server's administrators are not invited users
