@@ -104,6 +104,10 @@ class MediaServerClient:
     def disable_account(self, user) -> None:
         raise NotImplementedError
 
+    def enable_account(self, user) -> None:
+        """Undo ``disable_account`` (an expired account extended). Plex: its share is gone; not supported."""
+        raise ServerError(f"{self.server.name}: a removed Plex share cannot be given back; invite the user again")
+
 
 class JellyfinClient(MediaServerClient):
     """Jellyfin: ``POST /Users/New {Name, Password}`` then the policy, with every grant set explicitly
@@ -208,6 +212,12 @@ class JellyfinClient(MediaServerClient):
         policy = dict((found or {}).get("Policy") or {})
         policy["IsDisabled"] = True
         self.call("POST", f"/Users/{user.external_id}/Policy", f"disabling {user.username}", json=policy)
+
+    def enable_account(self, user) -> None:
+        found = self.call("GET", f"/Users/{user.external_id}", f"reading {user.username}")
+        policy = dict((found or {}).get("Policy") or {}) if isinstance(found, dict) else {}
+        policy["IsDisabled"] = False
+        self.call("POST", f"/Users/{user.external_id}/Policy", f"enabling {user.username}", json=policy)
 
 
 class EmbyClient(JellyfinClient):

@@ -98,13 +98,17 @@ class UserExtendView(InvitesAPIView):
     @extend_schema(operation_id="invites_users_extend", request=ExtendSerializer,
                    responses={200: inline_serializer("InvitesExtended", {
                        "message": serializers.CharField(), "new_expiry": serializers.DateTimeField()}),
-                       **BAD, **AUTH, **NOT_FOUND})
+                       **BAD, **AUTH, **NOT_FOUND,
+                       502: OpenApiResponse(ERROR, description="The server refused to enable the account again")})
     def post(self, request, pk):
         user = _get(RemoteUser, pk, "User not found")
         days = _validated(ExtendSerializer, request)["days"]
-        with transaction.atomic():
-            services.extend_user(user, days=days, actor=request.user.get_username())
-            tasks.queue_expiry(user)
+        try:
+            with transaction.atomic():
+                services.extend_user(user, days=days, actor=request.user.get_username())
+                tasks.queue_expiry(user)
+        except services.InvitesError as exc:
+            _raise(exc)
         return Response({"message": f"User {user.username} expiry extended by {days} days",
                          "new_expiry": serializers.DateTimeField().to_representation(user.expires)})
 
