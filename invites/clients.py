@@ -268,8 +268,13 @@ class PlexClient(MediaServerClient):
         friends = self.plextv().friends()
         if not friends:  # Wizarr once deleted every user on an empty plex.tv answer
             raise ServerError(f"plex.tv reported no shared users for {self.server.name}; nothing was changed")
-        return [RemoteAccount(u["id"], u["username"], email=u["email"], share_id=u["servers"][machine])
-                for u in friends if machine in u["servers"]]
+        mine = [u for u in friends if machine in u["servers"]]
+        if any(not u["id"] or not u["username"] for u in mine):
+            # not a user: a broken answer (acting on it would drop rows and the expiry only we know)
+            raise ServerError(f"plex.tv sent an unexpected answer to /api/users for {self.server.name}; "
+                              "nothing was changed")
+        return [RemoteAccount(u["id"], u["username"], email=u["email"], share_id=u["servers"][machine] or "")
+                for u in mine]
 
     def create_account(self, *, username, password, email, libraries, flags, plex_account=None) -> RemoteAccount:
         if not plex_account:

@@ -61,6 +61,20 @@ def test_plex_users_come_from_plex_tv_shares_of_this_server(api, pms, plextv, ma
     assert RemoteUser.objects.get().share_id and server.pk
 
 
+
+def test_a_plex_tv_friend_list_of_unreadable_users_changes_nothing(api, pms, plextv, make_server, clock):
+    make_server(pms, server_type="plex")
+    account, _ = plextv.add_account("dave")
+    plextv.add_friend(account, pms.machine_identifier)
+    api.get("/invites/api/users")
+    RemoteUser.objects.update(expires=clock.now() + timedelta(days=1))
+    clock.travel(120)
+    broken = '<MediaContainer size="1"><User title="?"><Server machineIdentifier="%s"/></User></MediaContainer>'
+    plextv.server.route("GET", "/api/users")(plextv._guard(
+        lambda call: (200, broken % pms.machine_identifier, {"Content-Type": "application/xml"})))
+    assert api.get("/invites/api/users").json()["count"] == 1
+    assert RemoteUser.objects.get().expires is not None
+
 def test_delete_removes_the_account_on_its_server(api, jellyfin, make_server):
     jellyfin.add_user("john_doe")
     make_server(jellyfin)
