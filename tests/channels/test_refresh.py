@@ -125,6 +125,26 @@ def test_malformed_lines_are_skipped(panel, make_provider):
     assert provider.channel_count == len(panel.live) + len(panel.vod) + len(panel.series)
 
 
+def test_numbers_too_large_for_the_columns_are_dropped_not_fatal(panel, make_provider):
+    # one hostile line (archive days past int4, a stream id past int8) must not fail the whole refresh
+    panel.extra_lines = (
+        '#EXTINF:-1 catchup-days="99999999999999999999999" group-title="Hostile",Huge days\r\n'
+        "http://s.example/a1.m3u8\r\n"
+        '#EXTINF:-1 catchup-days="3000000000" group-title="Hostile",Days past int4\r\n'
+        "http://s.example/a2.m3u8\r\n"
+        '#EXTINF:-1 tvg-rec="-5" group-title="Hostile",Negative days\r\n'
+        "http://s.example/a3.m3u8\r\n"
+        '#EXTINF:-1 group-title="Hostile",Huge stream id\r\n'
+        "http://s.example/live/u/p/99999999999999999999999.ts\r\n")
+    provider = refresh_now(make_provider(panel))
+    assert provider.status == "success", provider.last_message
+    hostile = dict(Channel.objects.filter(provider=provider, group_title="Hostile")
+                   .values_list("name", "catchup_days"))
+    assert hostile == {"Huge days": None, "Days past int4": None, "Negative days": None, "Huge stream id": None}
+    huge = Channel.objects.get(provider=provider, name="Huge stream id")
+    assert (huge.stream_type, huge.stream_id, huge.key.startswith("u:")) == ("live", None, True)
+
+
 def test_include_and_exclude_group_patterns(panel, make_provider):
     provider = refresh_now(make_provider(panel, include_groups="uk\nvod*", exclude_groups="VOD | Films"))
     groups = set(Channel.objects.filter(provider=provider).values_list("group_title", flat=True))
