@@ -1,10 +1,12 @@
 """A provider refresh against the fake Xtream panel over real HTTP (in this process; the worker e2e is in
 test_api_refresh.py)."""
 import logging
+import random
+import string
 
 import pytest
 
-from channels import services
+from channels import catalogue as swap, services
 from channels.models import Channel, Provider
 from tests.channels.conftest import refresh_now
 
@@ -143,6 +145,17 @@ def test_numbers_too_large_for_the_columns_are_dropped_not_fatal(panel, make_pro
     assert hostile == {"Huge days": None, "Days past int4": None, "Negative days": None, "Huge stream id": None}
     huge = Channel.objects.get(provider=provider, name="Huge stream id")
     assert (huge.stream_type, huge.stream_id, huge.key.startswith("u:")) == ("live", None, True)
+
+
+def test_a_group_title_too_long_for_the_group_index_is_cut_not_fatal(panel, make_provider):
+    # PostgreSQL's btree index on the group refuses an entry over ~2,700 bytes (random text: no compression)
+    rng = random.Random(7)
+    huge = "".join(rng.choice(string.ascii_letters) for _ in range(10_000))
+    panel.extra_lines = f'#EXTINF:-1 group-title="{huge}",Huge group\r\nhttp://s.example/hg.m3u8\r\n'
+    provider = refresh_now(make_provider(panel))
+    assert provider.status == "success", provider.last_message
+    group = Channel.objects.get(provider=provider, name="Huge group").group_title
+    assert huge.startswith(group) and 0 < len(group) <= swap.MAX_GROUP_LENGTH
 
 
 def test_include_and_exclude_group_patterns(panel, make_provider):
