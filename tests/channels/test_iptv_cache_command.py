@@ -85,6 +85,14 @@ def test_a_file_that_is_not_json_is_refused(tmp_path, loaded):
         call_command("iptv_cache", "import", str(path))
 
 
+def test_json_nested_too_deep_is_refused_with_a_message(tmp_path, loaded):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(CommandError, match="not JSON"):
+        call_command("iptv_cache", "import", str(path))
+    assert Provider.objects.get().status == "success"
+
+
 def test_without_a_provider_it_says_so(tmp_path):
     with pytest.raises(CommandError, match="no default IPTV provider"):
         call_command("iptv_cache", "export", str(tmp_path / "x.json"))

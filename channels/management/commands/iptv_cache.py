@@ -40,6 +40,8 @@ class Command(BaseCommand):
             raise CommandError(f"{file}: no such file") from None
         except (ValueError, UnicodeDecodeError) as exc:
             raise CommandError(f"{file}: not JSON ({exc})") from None
+        except RecursionError:
+            raise CommandError(f"{file}: not JSON (nested too deep)") from None
         try:
             counts = cache.import_(target, payload)
         except cache.CacheError as exc:
