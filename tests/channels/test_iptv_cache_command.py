@@ -93,6 +93,13 @@ def test_json_nested_too_deep_is_refused_with_a_message(tmp_path, loaded):
     assert Provider.objects.get().status == "success"
 
 
+def test_files_that_cannot_be_opened_are_a_message_not_a_traceback(tmp_path, loaded):
+    with pytest.raises(CommandError, match="Is a directory"):
+        call_command("iptv_cache", "import", str(tmp_path))
+    with pytest.raises(CommandError, match="No such file or directory"):
+        call_command("iptv_cache", "export", str(tmp_path / "missing" / "x.json"), stderr=StringIO())
+
+
 def test_without_a_provider_it_says_so(tmp_path):
     with pytest.raises(CommandError, match="no default IPTV provider"):
         call_command("iptv_cache", "export", str(tmp_path / "x.json"))
