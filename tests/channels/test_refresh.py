@@ -5,6 +5,7 @@ import random
 import string
 
 import pytest
+from django.db.models import Count
 
 from channels import catalogue as swap, services
 from channels.models import Channel, Provider
@@ -162,6 +163,14 @@ def test_include_and_exclude_group_patterns(panel, make_provider):
     provider = refresh_now(make_provider(panel, include_groups="uk\nvod*", exclude_groups="VOD | Films"))
     groups = set(Channel.objects.filter(provider=provider).values_list("group_title", flat=True))
     assert groups == {"UK"}
+
+
+def test_group_patterns_apply_to_the_group_player_api_fills_in(panel, make_provider):
+    # the Japanese list has no group-title in the playlist: its group "日本 Live" comes from player_api.php
+    provider = refresh_now(make_provider(panel, include_groups="日本*"))
+    assert provider.status == "success", provider.last_message
+    groups = dict(Channel.objects.filter(provider=provider).values_list("group_title").annotate(n=Count("id")))
+    assert groups == {"日本 Live": 43}
 
 
 def test_a_second_claim_while_one_runs_is_refused(panel, make_provider):
