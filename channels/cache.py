@@ -84,6 +84,9 @@ def validate(payload) -> datetime:
                 raise CacheError(f"{where}.{key}: unknown field")
             if not isinstance(value, types) or isinstance(value, bool):
                 raise CacheError(f"{where}.{key}: wrong type ({type(value).__name__})")
+        days = item.get("catchup_days")
+        if days is not None and not 0 <= days <= parsers.MAX_DAYS:
+            raise CacheError(f"{where}.catchup_days: out of range (0 to {parsers.MAX_DAYS}, or null)")
         if not item["name"].strip():
             raise CacheError(f"{where}.name: empty")
         if "://" not in item["stream_url"] or any(c in item["stream_url"] for c in "\r\n\x00"):

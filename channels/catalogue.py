@@ -30,6 +30,9 @@ COPY_TYPES = ["int8", "text", "int8", "int8", "int4", "int8", "text", "text", "t
               "text", "text", "text", "int4", "text", "text", "text", "text", "text", "text"]
 UPDATE_COLUMNS = COLUMNS[3:]
 SPOOL_BATCH = 2000
+# the group is btree-indexed: PostgreSQL refuses an index entry over ~2,700 bytes (500 characters of any script
+# are at most 2,000 bytes of UTF-8); a longer group title is cut, rather than failing the whole refresh
+MAX_GROUP_LENGTH = 500
 
 
 def group_filter(include: str, exclude: str):
@@ -82,6 +85,8 @@ def build_row(provider_id: int, position: int, e: parsers.Entry, enrichment, gui
             group = group or category_name
             if catchup_days is None:
                 catchup_days = days
+    if len(group) > MAX_GROUP_LENGTH:
+        group = group[:MAX_GROUP_LENGTH]
     category = parsers.categorise(kind, group, e.name, e.url)
     epg_id, how = guide.match(e.tvg_id, e.tvg_name, e.name) if (guide.tvg_ids or guide.names) else ("", "")
     key = e.key

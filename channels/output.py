@@ -54,7 +54,10 @@ class M3URenderer(BaseRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None):
         # only errors come here (the playlist itself is streamed): a readable line
         if isinstance(data, dict) and "detail" in data:
-            return f"# {data['detail']}\n".encode()
+            detail = data["detail"]
+            if isinstance(detail, list):  # 422: FastAPI's [{"loc", "msg", "type"}], one comment line each
+                return "".join(f"# {item['loc'][-1]}: {item['msg']}\n" for item in detail).encode()
+            return f"# {detail}\n".encode()
         return b""
 
 

@@ -101,6 +101,16 @@ def _to_int(value) -> int | None:
         return None
 
 
+MAX_DAYS = 2 ** 31 - 1  # the catchup_days column is a 32-bit integer
+MAX_STREAM_ID = 2 ** 63 - 1  # and stream_id a 64-bit one
+
+
+def _days(value) -> int | None:
+    """Archive days (``catchup-days`` / ``tvg-rec``): a non-negative number that fits the column, else None."""
+    days = _to_int(value)
+    return days if days is not None and 0 <= days <= MAX_DAYS else None
+
+
 def iter_playlist(lines: Iterable[str], header: Header | None = None) -> Iterator[Entry]:
     """Yield the entries of a playlist. ``header`` (if given) is filled from the ``#EXTM3U`` line."""
     header = header if header is not None else Header()
@@ -173,7 +183,7 @@ def _extinf(line: str, number: int) -> Entry:
     rec = get("tvg-rec", "")
     entry = Entry(name.strip(), "", float(duration) if duration else -1, get("tvg-id", ""), get("tvg-name", ""),
                   get("tvg-logo", ""), get("group-title", ""), get("tvg-chno", ""), get("catchup", ""),
-                  _to_int(days) if days else (_to_int(rec) if rec else None), get("catchup-source", ""), rec,
+                  _days(days) if days else (_days(rec) if rec else None), get("catchup-source", ""), rec,
                   get("user-agent", ""), [], attrs, "", None, number)
     return entry
 
@@ -201,16 +211,21 @@ _XTREAM_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]+/(?:[^?#]*/)?(live|
 _XTREAM_BARE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]+/[^/?#]+/[^/?#]+/(\d+)(?:\.[A-Za-z0-9]{1,5})?(?:[?#].*)?$")
 
 
+def _stream_id(digits: str) -> int | None:
+    """An Xtream stream id, or None past what the column holds (the entry is then keyed by its URL)."""
+    return int(digits) if len(digits) <= 19 and int(digits) <= MAX_STREAM_ID else None
+
+
 def stream_kind(url: str) -> tuple[str, int | None]:
     """(kind, Xtream stream id) from a stream URL: ``/live/u/p/123.ts`` -> ("live", 123), ``/movie/...`` ->
     "movie", ``/series/...`` -> "series", and the bare live form ``/u/p/123`` -> ("live", 123)."""
     m = _XTREAM_URL.match(url)
     if m:
         kind = m.group(1).lower()
-        return ("live" if kind == "timeshift" else kind), int(m.group(2))
+        return ("live" if kind == "timeshift" else kind), _stream_id(m.group(2))
     m = _XTREAM_BARE.match(url)
     if m:  # get.php's live form: /<user>/<pass>/<id>
-        return "live", int(m.group(1))
+        return "live", _stream_id(m.group(1))
     lower = url.lower()
     for kind in KINDS:
         if f"/{kind}/" in lower:

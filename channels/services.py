@@ -32,6 +32,7 @@ logger = logging.getLogger("channels.refresh")
 EVENTS_CHANNEL = "channels"
 Status = Provider.Status
 PROGRESS_EVERY = 2000  # entries between progress / heartbeat checks
+GROUP = catalogue.COLUMNS.index("group_title")
 LAST_TIMINGS: dict[str, float] = {}  # of this process's last refresh (logged; read by bench/m3u_import.py)
 
 
@@ -216,9 +217,11 @@ def _load(provider: Provider, token: str, path: Path, enrichment, progress) -> d
         differ = catalogue.Differ(provider.pk, spool)
         position = 0
         for entry in parsers.iter_playlist(fh, header):
-            if keep is not None and not keep(entry.group):
+            row = catalogue.build_row(provider.pk, position, entry, enrichment, guide)
+            # the patterns see the group as it is served: player_api.php may have filled it in
+            if keep is not None and not keep(row[GROUP]):
                 continue
-            if differ.add(catalogue.build_row(provider.pk, position, entry, enrichment, guide)):
+            if differ.add(row):
                 position += 1
                 if position % PROGRESS_EVERY == 0:
                     done = fh.buffer.tell() * 90 // size

@@ -49,3 +49,15 @@ def test_the_channel_list_searches_folded_and_filters(client, admin_user, loaded
     r = client.get("/admin/channels/channel/", {"category__exact": "movies", "group": "VOD | Films"})
     assert r.status_code == 200 and r.context["cl"].result_count == 30
     assert Channel.objects.count() == 215
+
+
+@pytest.mark.parametrize("path, params", [
+    ("/admin/channels/channel/", {"group": "\x00"}),
+    ("/admin/channels/channel/", {"category__exact": "tv\x00"}),
+    ("/admin/channels/provider/", {"status__exact": "\x00"}),
+])
+def test_a_nul_in_a_list_filter_is_a_400_not_a_500(client, admin_user, loaded, path, params):
+    # PostgreSQL refuses NUL in text: the filter's query raised DataError, a 500
+    client.force_login(admin_user)
+    r = client.get(path, params)
+    assert r.status_code == 400 and b"NUL" in r.content

@@ -60,6 +60,10 @@ def test_an_exported_cache_imports_back_keeping_ids(tmp_path, loaded):
     (lambda d: d["channels"][2].update(category="films"), "channels[2].category: not one of"),
     (lambda d: d["channels"][9].update(stream_url="not a url"), "channels[9].stream_url: not a URL"),
     (lambda d: d["channels"][1].update(catchup_days=True), "channels[1].catchup_days: wrong type (bool)"),
+    # past the 32-bit column: a traceback (OverflowError), or a silent wrap to -1294967296 on PostgreSQL
+    (lambda d: d["channels"][4].update(catchup_days=10 ** 20), "channels[4].catchup_days: out of range"),
+    (lambda d: d["channels"][4].update(catchup_days=3_000_000_000), "channels[4].catchup_days: out of range"),
+    (lambda d: d["channels"][4].update(catchup_days=-1), "channels[4].catchup_days: out of range"),
 ])
 def test_a_malformed_cache_is_refused_naming_the_first_bad_field_and_changes_nothing(tmp_path, loaded, change,
                                                                                         message):
@@ -79,6 +83,21 @@ def test_a_file_that_is_not_json_is_refused(tmp_path, loaded):
     path.write_text("{nope")
     with pytest.raises(CommandError, match="not JSON"):
         call_command("iptv_cache", "import", str(path))
+
+
+def test_json_nested_too_deep_is_refused_with_a_message(tmp_path, loaded):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(CommandError, match="not JSON"):
+        call_command("iptv_cache", "import", str(path))
+    assert Provider.objects.get().status == "success"
+
+
+def test_files_that_cannot_be_opened_are_a_message_not_a_traceback(tmp_path, loaded):
+    with pytest.raises(CommandError, match="Is a directory"):
+        call_command("iptv_cache", "import", str(tmp_path))
+    with pytest.raises(CommandError, match="No such file or directory"):
+        call_command("iptv_cache", "export", str(tmp_path / "missing" / "x.json"), stderr=StringIO())
 
 
 def test_without_a_provider_it_says_so(tmp_path):

@@ -47,6 +47,8 @@ def test_category_and_group_filters(api_client, loaded, key):
     assert len(uk) == 55 and {e.group for e in uk} == {"UK"}
     r = api_client.get(f"/output/channels.m3u?key={key}&category=nope")
     assert r.status_code == 422
+    # a readable comment line per error, not the Python repr of the error list
+    assert r.content.decode() == "# category: Input should be 'tv', 'movies', 'series' or 'other'\n"
 
 
 def test_it_is_not_open(api_client, loaded):

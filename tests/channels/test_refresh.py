@@ -1,10 +1,13 @@
 """A provider refresh against the fake Xtream panel over real HTTP (in this process; the worker e2e is in
 test_api_refresh.py)."""
 import logging
+import random
+import string
 
 import pytest
+from django.db.models import Count
 
-from channels import services
+from channels import catalogue as swap, services
 from channels.models import Channel, Provider
 from tests.channels.conftest import refresh_now
 
@@ -125,10 +128,49 @@ def test_malformed_lines_are_skipped(panel, make_provider):
     assert provider.channel_count == len(panel.live) + len(panel.vod) + len(panel.series)
 
 
+def test_numbers_too_large_for_the_columns_are_dropped_not_fatal(panel, make_provider):
+    # one hostile line (archive days past int4, a stream id past int8) must not fail the whole refresh
+    panel.extra_lines = (
+        '#EXTINF:-1 catchup-days="99999999999999999999999" group-title="Hostile",Huge days\r\n'
+        "http://s.example/a1.m3u8\r\n"
+        '#EXTINF:-1 catchup-days="3000000000" group-title="Hostile",Days past int4\r\n'
+        "http://s.example/a2.m3u8\r\n"
+        '#EXTINF:-1 tvg-rec="-5" group-title="Hostile",Negative days\r\n'
+        "http://s.example/a3.m3u8\r\n"
+        '#EXTINF:-1 group-title="Hostile",Huge stream id\r\n'
+        "http://s.example/live/u/p/99999999999999999999999.ts\r\n")
+    provider = refresh_now(make_provider(panel))
+    assert provider.status == "success", provider.last_message
+    hostile = dict(Channel.objects.filter(provider=provider, group_title="Hostile")
+                   .values_list("name", "catchup_days"))
+    assert hostile == {"Huge days": None, "Days past int4": None, "Negative days": None, "Huge stream id": None}
+    huge = Channel.objects.get(provider=provider, name="Huge stream id")
+    assert (huge.stream_type, huge.stream_id, huge.key.startswith("u:")) == ("live", None, True)
+
+
+def test_a_group_title_too_long_for_the_group_index_is_cut_not_fatal(panel, make_provider):
+    # PostgreSQL's btree index on the group refuses an entry over ~2,700 bytes (random text: no compression)
+    rng = random.Random(7)
+    huge = "".join(rng.choice(string.ascii_letters) for _ in range(10_000))
+    panel.extra_lines = f'#EXTINF:-1 group-title="{huge}",Huge group\r\nhttp://s.example/hg.m3u8\r\n'
+    provider = refresh_now(make_provider(panel))
+    assert provider.status == "success", provider.last_message
+    group = Channel.objects.get(provider=provider, name="Huge group").group_title
+    assert huge.startswith(group) and 0 < len(group) <= swap.MAX_GROUP_LENGTH
+
+
 def test_include_and_exclude_group_patterns(panel, make_provider):
     provider = refresh_now(make_provider(panel, include_groups="uk\nvod*", exclude_groups="VOD | Films"))
     groups = set(Channel.objects.filter(provider=provider).values_list("group_title", flat=True))
     assert groups == {"UK"}
+
+
+def test_group_patterns_apply_to_the_group_player_api_fills_in(panel, make_provider):
+    # the Japanese list has no group-title in the playlist: its group "日本 Live" comes from player_api.php
+    provider = refresh_now(make_provider(panel, include_groups="日本*"))
+    assert provider.status == "success", provider.last_message
+    groups = dict(Channel.objects.filter(provider=provider).values_list("group_title").annotate(n=Count("id")))
+    assert groups == {"日本 Live": 43}
 
 
 def test_a_second_claim_while_one_runs_is_refused(panel, make_provider):

@@ -29,7 +29,11 @@ class Command(BaseCommand):
             if file == "-":
                 count = cache.export(target, self.stdout)
             else:
-                with open(file, "w", encoding="utf-8") as out:
+                try:
+                    out = open(file, "w", encoding="utf-8")
+                except OSError as exc:
+                    raise CommandError(f"{file}: cannot write it ({exc.strerror or exc})") from None
+                with out:
                     count = cache.export(target, out)
             self.stderr.write(f"Exported {count} channels of {target.name}.")
             return
@@ -38,8 +42,12 @@ class Command(BaseCommand):
                 payload = json.load(fh)
         except FileNotFoundError:
             raise CommandError(f"{file}: no such file") from None
+        except OSError as exc:
+            raise CommandError(f"{file}: cannot read it ({exc.strerror or exc})") from None
         except (ValueError, UnicodeDecodeError) as exc:
             raise CommandError(f"{file}: not JSON ({exc})") from None
+        except RecursionError:
+            raise CommandError(f"{file}: not JSON (nested too deep)") from None
         try:
             counts = cache.import_(target, payload)
         except cache.CacheError as exc:
