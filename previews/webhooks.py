@@ -1,0 +1,380 @@
+"""New media without waiting for a schedule: Plex (``library.new``), Sonarr and Radarr (``Download``, also
+upgrades) announce a file; it is found in Plex and a one-item job makes its BIF.
+
+- Plex names its item (``Metadata.ratingKey``); Sonarr and Radarr name a file, which is found in Plex by path:
+  the path as sent, and the path mapped back from this machine's prefix to Plex's (the reverse of
+  ``plex_local_videos_path_mapping`` -> ``plex_videos_path_mapping``), matched against the Part files of the
+  movie and show libraries whose folders hold it.
+- Plex indexes a new file some time after the download finished: an event not found yet is tried again after
+  30 s, then 2, 5, 15 and 60 minutes (``RETRY_DELAYS``, Celery countdowns; ``next_attempt_at`` on the row is
+  on ``homelab.clock``); after the last try it fails saying what was looked for.
+- The job lists only that item (``Job`` + its ``JobItem`` rows, as ``previews.planning`` makes them) and its
+  items go to the workers like any other job's.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import posixpath
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from homelab import clock, events
+
+from . import paths
+from .clients import PlexError, PlexServer
+from .models import Job, JobItem, PreviewSettings, WebhookEvent
+from .planning import _item_row
+from .progress import finish_if_done, progress_data
+from .services import EVENTS_CHANNEL
+
+logger = logging.getLogger("previews.webhooks")
+RETRY_DELAYS = (30, 120, 300, 900, 3600)
+EPISODE_TYPE = 4
+ITEM_TYPES = ("movie", "episode")
+CONTAINER_TYPES = ("show", "season")
+
+
+class PayloadError(ValueError):
+    """A webhook body that cannot be what the sender documents (the message says what is missing)."""
+
+
+@dataclass
+class Announcement:
+    """What a webhook announces: files (Sonarr / Radarr) or one Plex item; or nothing to do (``ignored``)."""
+
+    source: str
+    event_type: str
+    title: str = ""
+    files: list[str] = field(default_factory=list)
+    plex_id: str = ""
+    plex_type: str = ""
+    library_id: str = ""
+    ignored: str = ""  # why nothing is done (another event type, a test)
+
+
+# --- payloads (the senders' documented shapes) ------------------------------------------------------------
+
+def _dict(value, what: str) -> dict:
+    if not isinstance(value, dict):
+        raise PayloadError(f"{what} must be a JSON object.")
+    return value
+
+
+def _str(value) -> str:
+    return value.strip() if isinstance(value, str) else ("" if value is None else str(value))
+
+
+def parse_plex(raw) -> Announcement:
+    """Plex's multipart ``payload`` field: ``{"event": "library.new", "Metadata": {"ratingKey", "type",
+    "librarySectionID", "title", ...}}``; every other event is acknowledged and ignored."""
+    if raw in (None, ""):
+        raise PayloadError("The multipart field 'payload' (Plex's webhook JSON) is missing.")
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", errors="replace")
+    try:
+        body = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError as exc:
+        raise PayloadError(f"The field 'payload' is not JSON: {exc}") from None
+    body = _dict(body, "payload")
+    event = _str(body.get("event"))
+    if not event:
+        raise PayloadError("payload has no 'event'.")
+    if event != "library.new":
+        return Announcement("plex", event, ignored=f"Plex event {event} needs no previews.")
+    meta = _dict(body.get("Metadata"), "payload.Metadata")
+    key = _str(meta.get("ratingKey"))
+    if not key.isdigit():
+        raise PayloadError("payload.Metadata.ratingKey (the new item's id) is missing or not a number.")
+    kind = _str(meta.get("type"))
+    if kind and kind not in ITEM_TYPES + CONTAINER_TYPES:
+        return Announcement("plex", event, title=_str(meta.get("title")),
+                            ignored=f"A new {kind} is not a video: nothing to do.")
+    title = _str(meta.get("title"))
+    if kind == "episode" and meta.get("grandparentTitle"):
+        title = f"{_str(meta.get('grandparentTitle'))} - {title}"
+    return Announcement("plex", event, title=title[:500], plex_id=key, plex_type=kind,
+                        library_id=_str(meta.get("librarySectionID")))
+
+
+def _file_path(file: dict, folder: str, what: str) -> str:
+    path = _str(file.get("path"))
+    if not path and _str(file.get("relativePath")) and folder:
+        path = posixpath.join(folder, _str(file["relativePath"]))
+    if not path:
+        raise PayloadError(f"{what} has no 'path' (nor a 'relativePath' with the folder).")
+    return path
+
+
+def parse_sonarr(body) -> Announcement:
+    """Sonarr's ``Download`` (``isUpgrade`` for an upgrade): ``series.path`` and ``episodeFile.path`` (or
+    ``relativePath``), or ``episodeFiles`` for a season pack; ``Test`` and other events are acknowledged."""
+    body = _dict(body, "The body")
+    event = _str(body.get("eventType"))
+    if not event:
+        raise PayloadError("eventType is missing.")
+    if event != "Download":
+        return Announcement("sonarr", event, ignored=f"Sonarr event {event} needs no previews.")
+    series = _dict(body.get("series") or {}, "series")
+    files = body.get("episodeFiles") or ([body["episodeFile"]] if body.get("episodeFile") else [])
+    if not isinstance(files, list) or not files:
+        raise PayloadError("A Download event needs episodeFile (the imported file).")
+    paths_ = [_file_path(_dict(f, "episodeFile"), _str(series.get("path")), "episodeFile") for f in files]
+    episodes = body.get("episodes") if isinstance(body.get("episodes"), list) else []
+    title = _str(series.get("title"))
+    if episodes and isinstance(episodes[0], dict):
+        first = episodes[0]
+        code = f"S{_int(first.get('seasonNumber')):02d}E{_int(first.get('episodeNumber')):02d}"
+        title = f"{title} {code} - {_str(first.get('title'))}".strip()
+    return Announcement("sonarr", "Download" + (" (upgrade)" if body.get("isUpgrade") else ""),
+                        title=title[:500], files=paths_)
+
+
+def parse_radarr(body) -> Announcement:
+    """Radarr's ``Download`` (``isUpgrade`` for an upgrade): ``movie.folderPath`` and ``movieFile.path`` (or
+    ``relativePath``); ``Test`` and other events are acknowledged."""
+    body = _dict(body, "The body")
+    event = _str(body.get("eventType"))
+    if not event:
+        raise PayloadError("eventType is missing.")
+    if event != "Download":
+        return Announcement("radarr", event, ignored=f"Radarr event {event} needs no previews.")
+    movie = _dict(body.get("movie") or {}, "movie")
+    file = body.get("movieFile")
+    if not file:
+        raise PayloadError("A Download event needs movieFile (the imported file).")
+    path = _file_path(_dict(file, "movieFile"), _str(movie.get("folderPath") or movie.get("path")), "movieFile")
+    title = _str(movie.get("title"))
+    if movie.get("year"):
+        title = f"{title} ({_str(movie.get('year'))})"
+    return Announcement("radarr", "Download" + (" (upgrade)" if body.get("isUpgrade") else ""),
+                        title=title[:500], files=[path])
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def record(announcement: Announcement) -> list[WebhookEvent]:
+    """One row per file (or one for a Plex item), waiting for its first try."""
+    if announcement.ignored:
+        return []
+    common = {"source": announcement.source, "event_type": announcement.event_type[:50],
+              "title": announcement.title, "plex_type": announcement.plex_type[:20],
+              "library_id": announcement.library_id[:50]}
+    if announcement.plex_id:
+        rows = [WebhookEvent.objects.create(plex_id=announcement.plex_id, **common)]
+    else:
+        rows = [WebhookEvent.objects.create(file_path=path, **common) for path in announcement.files]
+    for row in rows:
+        logger.info("Webhook %s from %s: %s", row.pk, row.source, row.file_path or f"Plex item {row.plex_id}")
+    return rows
+
+
+# --- finding the file in Plex ------------------------------------------------------------------------------
+
+def plex_candidates(path: str, pairs: list[tuple[str, str]]) -> list[str]:
+    """The Plex paths a file may have: as sent, and mapped back from a local prefix to its Plex prefix."""
+    reverse = [(local, plex) for plex, local in pairs]
+    found = [path]
+    mapped = paths.map_path(path, reverse)
+    if mapped != path:
+        found.append(mapped)
+    return found
+
+
+def _libraries(server: PlexServer) -> list[dict]:
+    """The movie and show libraries with their folders (``Location path``)."""
+    root = server._xml("/library/sections")
+    return [{"id": d.get("key", ""), "name": d.get("title", ""), "type": d.get("type", ""),
+             "folders": [loc.get("path", "") for loc in d.iter("Location") if loc.get("path")]}
+            for d in root.iter("Directory") if d.get("type") in ("movie", "show")]
+
+
+def _under(path: str, folder: str) -> bool:
+    folder = folder.rstrip("/\\")
+    return path == folder or path.startswith(folder + "/") or path.startswith(folder + "\\")
+
+
+def find_by_path(server: PlexServer, candidates: list[str]):
+    """``(library, rating key, title, file)`` of the item whose Part is one of ``candidates``, or None."""
+    libraries = _libraries(server)
+    # libraries whose folders hold the file first; a library without folders is looked at too
+    likely = [lib for lib in libraries if any(_under(c, f) for c in candidates for f in lib["folders"])]
+    rest = [lib for lib in libraries if lib not in likely and not lib["folders"]]
+    wanted = set(candidates)
+    for library in likely + rest:
+        params = {"type": EPISODE_TYPE} if library["type"] == "show" else None
+        root = server._xml(f"/library/sections/{library['id']}/all", params)
+        for video in root.iter("Video"):
+            for part in video.iter("Part"):
+                if part.get("file") in wanted and video.get("ratingKey"):
+                    from .clients import _title
+
+                    return library, video.get("ratingKey"), _title(video), part.get("file")
+    return None
+
+
+@dataclass
+class Step:
+    status: str                    # queued | waiting | failed | gone | early
+    item_ids: list[int] = field(default_factory=list)
+    retry_in: float | None = None  # seconds until the next try
+
+
+def _wait_or_fail(event: WebhookEvent, reason: str) -> Step:
+    if event.attempts <= len(RETRY_DELAYS):
+        delay = RETRY_DELAYS[event.attempts - 1]
+        event.status, event.next_attempt_at = WebhookEvent.Status.WAITING, clock.now() + timedelta(seconds=delay)
+        event.message = f"{reason} Trying again in {_human(delay)} (try {event.attempts} of {len(RETRY_DELAYS) + 1})."
+        event.save(update_fields=["status", "next_attempt_at", "message", "attempts", "updated_at"])
+        logger.info("Webhook %s: %s", event.pk, event.message)
+        return Step("waiting", retry_in=delay)
+    total = sum(RETRY_DELAYS)
+    event.status, event.next_attempt_at = WebhookEvent.Status.FAILED, None
+    event.message = (f"{reason} Gave up after {event.attempts} tries over {_human(total)}: check that the file is in "
+                     "a Plex library (Plex scans it) and the path mapping (plex_videos_path_mapping -> "
+                     "plex_local_videos_path_mapping).")
+    event.save(update_fields=["status", "next_attempt_at", "message", "attempts", "updated_at"])
+    logger.warning("Webhook %s failed: %s", event.pk, event.message)
+    return Step("failed")
+
+
+def _human(seconds: float) -> str:
+    return f"{int(seconds)} s" if seconds < 120 else f"{int(seconds // 60)} min"
+
+
+def resolve(event_id: int) -> Step:
+    """One try: the item found in Plex -> a one-item job (its item ids to queue); else wait or fail."""
+    event = WebhookEvent.objects.select_for_update().filter(pk=event_id).first()
+    if event is None or event.status != WebhookEvent.Status.WAITING:
+        return Step("gone")
+    if event.next_attempt_at and clock.now() < event.next_attempt_at - timedelta(seconds=1):
+        return Step("early")  # a duplicate delivery before its time
+    event.attempts += 1
+    conf = PreviewSettings.load()
+    try:
+        pairs = paths.mapping_pairs(conf.plex_videos_path_mapping, conf.plex_local_videos_path_mapping)
+        server = PlexServer.for_service(conf.plex_service)
+        if event.plex_id:
+            found = _by_rating_key(server, event)
+            what = f"Plex item {event.plex_id}"
+        else:
+            candidates = plex_candidates(event.file_path, pairs)
+            hit = find_by_path(server, candidates)
+            found = None
+            if hit is not None:
+                library, key, title, file = hit
+                parts = [p for p in server.parts(key, title) if p.file == file]
+                found = (library["id"], library["name"], parts)
+            what = "No Plex item has the file " + " or ".join(candidates) + "."
+    except paths.MappingError as exc:
+        return _fail(event, str(exc))
+    except PlexError as exc:
+        if exc.missing:
+            return _fail(event, exc.reason)
+        return _wait_or_fail(event, f"Plex could not be asked: {exc.reason}")
+    if not found or not found[2]:
+        return _wait_or_fail(event, what if event.file_path else f"{what} is not in Plex (yet).")
+    library_id, library_name, parts = found
+    if not conf.plex_config_folder:
+        return _fail(event, "plex_config_folder is not set: the BIFs go under Plex's data folder.")
+    job, item_ids = item_job(library_id, library_name, parts, pairs, conf.plex_config_folder)
+    event.status, event.job, event.next_attempt_at = WebhookEvent.Status.QUEUED, job, None
+    event.plex_id = event.plex_id or parts[0].plex_id
+    event.library_id, event.library_name = library_id[:50], library_name[:200]
+    event.message = f"Job {job.pk} started for {', '.join(p.file for p in parts)}."
+    event.save()
+    logger.info("Webhook %s: %s", event.pk, event.message)
+    return Step("queued", item_ids=item_ids)
+
+
+def _fail(event: WebhookEvent, message: str) -> Step:
+    event.status, event.message, event.next_attempt_at = WebhookEvent.Status.FAILED, message, None
+    event.save(update_fields=["status", "message", "next_attempt_at", "attempts", "updated_at"])
+    logger.warning("Webhook %s failed: %s", event.pk, message)
+    return Step("failed")
+
+
+def _by_rating_key(server: PlexServer, event: WebhookEvent):
+    """(library id, name, parts) of a Plex item; a show or season stands for its episodes."""
+    if event.plex_type in CONTAINER_TYPES:
+        try:
+            root = server._xml(f"/library/metadata/{event.plex_id}/allLeaves")
+        except PlexError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        from .clients import _title
+
+        items = [(v.get("ratingKey"), _title(v)) for v in root.iter("Video") if v.get("ratingKey")]
+    else:
+        items = [(event.plex_id, event.title)]
+    parts = []
+    for key, title in items:
+        try:
+            parts += server.parts(key, title)
+        except PlexError as exc:
+            if exc.status == 404:
+                continue
+            raise
+    if not parts:
+        return None
+    library_id = event.library_id
+    library = server.library(library_id) if library_id else None
+    return library_id or "?", (library or {}).get("name", ""), parts
+
+
+def item_job(library_id: str, library_name: str, parts, pairs, config_folder: str) -> tuple[Job, list[int]]:
+    """A running job of just these parts (skipped when the BIF exists, failed when the file is missing)."""
+    now = clock.now()
+    job = Job.objects.create(library_id=library_id[:50], library_name=library_name[:200],
+                             status=Job.Status.RUNNING, started_at=now, heartbeat_at=now)
+    JobItem.objects.bulk_create([_item_row(job.pk, part, pairs, config_folder) for part in parts],
+                                ignore_conflicts=True)
+    job = finish_if_done(job.pk)
+    events.publish(EVENTS_CHANNEL, "job_progress", progress_data(job, None))
+    logger.info("Job %s: one-item job for %s", job.pk, ", ".join(p.file for p in parts))
+    return job, list(JobItem.objects.filter(job_id=job.pk, status=JobItem.Status.PENDING).values_list("pk", flat=True))
+
+
+# --- the path check -------------------------------------------------------------------------------------------
+
+def path_check(server: PlexServer, library: dict, conf: PreviewSettings, limit: int) -> dict:
+    """A few items of a library: Plex's path, the mapped local path, and whether that file exists here."""
+    import os
+
+    pairs = paths.mapping_pairs(conf.plex_videos_path_mapping, conf.plex_local_videos_path_mapping)
+    params = {"type": EPISODE_TYPE} if library["type"] == "show" else {}
+    params.update({"X-Plex-Container-Start": 0, "X-Plex-Container-Size": limit})
+    root = server._xml(f"/library/sections/{library['id']}/all", params)
+    items = []
+    from .clients import _title
+
+    for video in root.iter("Video"):
+        for part in video.iter("Part"):
+            file = part.get("file")
+            if not file:
+                continue
+            local = paths.map_path(file, pairs)
+            items.append({"title": _title(video), "plex_path": file, "local_path": local,
+                          "exists": os.path.isfile(local)})
+        if len(items) >= limit:
+            break
+    items = items[:limit]
+    found = sum(1 for i in items if i["exists"])
+    if not items:
+        message = "The library lists no video files."
+    elif found == len(items):
+        message = f"All {found} file(s) checked exist here."
+    elif not pairs:
+        message = (f"{len(items) - found} of {len(items)} file(s) do not exist here and no path mapping is set: set "
+                   "plex_videos_path_mapping (Plex's prefix) and plex_local_videos_path_mapping (this machine's).")
+    else:
+        message = (f"{len(items) - found} of {len(items)} file(s) do not exist here after mapping: check "
+                   "plex_videos_path_mapping and plex_local_videos_path_mapping.")
+    return {"library_id": library["id"], "library_name": library["name"],
+            "mapping": [{"plex": p, "local": lo} for p, lo in pairs], "items": items, "message": message}
