@@ -69,15 +69,16 @@ class Part:
 
 
 class PlexServer:
-    """A Plex Media Server at ``url`` with ``token``."""
+    """A Plex Media Server: ``PlexServer.for_service(service)`` (the settings' Plex Service, through
+    ``GenericAPIClient.for_service``), or ``PlexServer(url, token)`` for a URL / token given in a request."""
 
-    def __init__(self, url: str, token: str, *, verify: bool = True, timeout=None):
+    def __init__(self, url: str, token: str, *, verify: bool = True, client: GenericAPIClient | None = None):
         if not url:
             raise PlexError("No Plex server URL is configured.", missing=True)
         if not token:
             raise PlexError("No Plex token is configured: sign in with Plex or enter a token.", auth=True, missing=True)
         try:
-            self.client = GenericAPIClient(url, api_key=token, auth_type="plex", verify=verify, timeout=timeout)
+            self.client = client or GenericAPIClient(url, api_key=token, auth_type="plex", verify=verify)
         except APIError as exc:
             raise PlexError(str(exc)) from None
         self.url = http.redact_url(self.client.base_url)  # for messages: no userinfo
@@ -86,7 +87,14 @@ class PlexServer:
     def for_service(cls, service) -> "PlexServer":
         if service is None:
             raise PlexError("No Plex server is configured: set plex_url and plex_token in the settings.", missing=True)
-        return cls(service.target_url, service.api_key, verify=service.verify_ssl)
+        url, token = service.target_url, service.api_key
+        if not url or not token:
+            return cls(url, token)  # says which is missing
+        try:
+            client = GenericAPIClient.for_service(service, auth_type="plex")
+        except APIError as exc:
+            raise PlexError(str(exc)) from None
+        return cls(url, token, client=client)
 
     def _xml(self, path: str, params: dict | None = None):
         try:

@@ -36,6 +36,8 @@ def _server(url: str | None = None, token: str | None = None) -> PlexServer:
     """The configured Plex server, or the one ``url`` / ``token`` name (each falls back to the stored one)."""
     row = PreviewSettings.load()
     service = row.plex_service
+    if service is not None and not url and not token:
+        return PlexServer.for_service(service)
     verify = service.verify_ssl if service else True
     return PlexServer(url or row.plex_url, token or row.plex_token, verify=verify)
 

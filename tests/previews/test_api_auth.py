@@ -128,3 +128,13 @@ def test_unknown_urls_are_404_not_found(client):
     response = client.get("/previews/api/nothing-here")
     assert response.status_code == 404
     assert response.json()["code"] == "NOT_FOUND"
+
+
+def test_the_page_after_login_lists_the_jobs_and_needs_a_session(api_client, web_token):
+    from previews.models import Job
+
+    Job.objects.create(library_id="1", library_name="<Movies>", status="completed")
+    assert api_client.get("/previews/").headers["Location"] == "/previews/login"
+    api_client.post("/previews/login", {"token": web_token})
+    page = api_client.get("/previews/")
+    assert page.status_code == 200 and b"&lt;Movies&gt;" in page.content and b"completed" in page.content

@@ -150,3 +150,16 @@ def test_a_url_with_credentials_is_refused_and_never_echoed(client):
     assert response.json() == {"error": "url: Put the token in plex_token, not in the URL.", "code": "VALIDATION_ERROR"}
     response = client.post("/previews/api/settings", {"plex_url": "http://user:pw-secret@plex:32400"}, format="json")
     assert response.json()["error"] == "plex_url: Put the token in plex_token, not in the URL."
+
+
+def test_a_plex_service_synced_from_traefik_can_be_the_server(client, plex):
+    from integrations.models import Service
+    from previews.models import PreviewSettings
+
+    service = Service.objects.create(name="plex", source="traefik", service_type="plex", api_url=plex.url,
+                                     api_key=plex.token, traefik_router="plex@docker")
+    row = PreviewSettings.load()
+    row.plex_service = service
+    row.save()
+    assert [lib["id"] for lib in client.get("/previews/api/libraries").json()["libraries"]] == ["1", "2"]
+    assert client.get("/previews/api/settings").json()["plex_url"] == plex.url

@@ -1,6 +1,7 @@
 """Jobs end to end: the API, two real Celery worker processes on the same Redis and database, real ffmpeg on
 lavfi clips, the fake Plex over HTTP. A job's items are shared by both workers and each is done once; cancel
 stops a running item within 2 s; a worker killed mid-item has its item swept and done by the other."""
+import hashlib
 import os
 
 import pytest
@@ -45,7 +46,7 @@ def _queue(settings):
 def _library(plex, clip, title: str, names: list[str]):
     library = plex.add_library(str(len(plex.libraries) + 10), title, "movie")
     for n, name in enumerate(names):
-        plex.add_video(library, name, f"/data/{title}/{name}.mkv", f"d{n}{title.lower()}0000ff")
+        plex.add_video(library, name, f"/data/{title}/{name}.mkv", hashlib.sha1(f"{title}/{name}".encode()).hexdigest())
         target = plex.local / title / f"{name}.mkv"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(clip.read_bytes())
@@ -80,6 +81,15 @@ def test_two_workers_share_a_job_and_each_item_is_done_once(pair, client, config
         assert (len(bif.frames), bif.interval_ms) == (3, 1000)
     detail = client.get(f"/previews/api/jobs/{job.pk}").json()
     assert detail["completed_items"] == 6 and detail["finished_at"] and detail["error"] is None
+
+
+def test_one_cpu_thread_means_one_ffmpeg_at_a_time_across_both_workers(pair, client, configured, clip):
+    client.post("/previews/api/settings", {"cpu_threads": 1}, format="json")
+    library = _library(configured, clip, "Single", [f"one {n}" for n in range(3)])
+    job = _finished(_start(client, library))
+    assert job.status == "completed", job.last_error
+    spans = sorted((i.started_at, i.finished_at) for i in JobItem.objects.filter(job=job))
+    assert all(earlier[1] <= later[0] for earlier, later in zip(spans, spans[1:])), spans
 
 
 def test_cancel_stops_a_running_item_within_2_s(pair, client, configured, tmp_path_factory, frames_dir):

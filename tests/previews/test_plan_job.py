@@ -155,3 +155,26 @@ def test_the_start_task_retries_with_backoff(configured, monkeypatch):
     with pytest.raises(RuntimeError):
         tasks.start_job.run(str(job.pk))
     assert retried["countdown"] == 10 and retried["max_retries"] == 5
+
+
+def test_a_failed_job_publishes_job_complete_and_job_error(configured):
+    import json
+
+    from homelab import events
+
+    pubsub = events.redis_client().pubsub()
+    pubsub.subscribe(events.CHANNEL_PREFIX + "previews")
+    pubsub.get_message(timeout=1)  # the subscription itself
+    services.save_settings({"plex_videos_path_mapping": "/elsewhere", "plex_local_videos_path_mapping": "/mnt/x"})
+    job = services.create_job(library_id="1")
+    pipeline.plan_job(job.pk)
+    seen = {}
+    while (message := pubsub.get_message(timeout=1)) is not None:
+        if message["type"] == "message":
+            body = json.loads(message["data"])
+            seen[body["event"]] = body["data"]
+    pubsub.close()
+    job.refresh_from_db()
+    assert seen["job_error"] == {"job_id": str(job.pk), "error": job.last_error}
+    assert seen["job_complete"] == {"job_id": str(job.pk), "status": "failed", "progress": 100, "total": 2,
+                                    "completed": 0, "failed": 2, "skipped": 0, "error": job.last_error}
