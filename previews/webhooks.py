@@ -202,9 +202,9 @@ def _under(path: str, folder: str) -> bool:
 def find_by_path(server: PlexServer, candidates: list[str]):
     """``(library, rating key, title, file)`` of the item whose Part is one of ``candidates``, or None."""
     libraries = _libraries(server)
-    # libraries whose folders hold the file first; a library without folders is looked at too
+    # libraries whose folders hold the file first, then the others (a folder Plex reports may be a symlink's)
     likely = [lib for lib in libraries if any(_under(c, f) for c in candidates for f in lib["folders"])]
-    rest = [lib for lib in libraries if lib not in likely and not lib["folders"]]
+    rest = [lib for lib in libraries if lib not in likely]
     wanted = set(candidates)
     for library in likely + rest:
         params = {"type": EPISODE_TYPE} if library["type"] == "show" else None

@@ -41,6 +41,9 @@ class QueryTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Invalid token.")
         return (webtoken.web_token_user(), "web-token")
 
+    def authenticate_header(self, request):
+        return 'Bearer realm="api"'  # a 401 (not DRF's 403 for an authenticator without a header)
+
 
 class WebhookView(PreviewsAPIView):
     authentication_classes = [QueryTokenAuthentication, *api_settings.DEFAULT_AUTHENTICATION_CLASSES]
