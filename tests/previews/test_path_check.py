@@ -47,7 +47,15 @@ def test_bad_queries(client, configured, query, status, code):
 
 
 def test_plex_down_is_502_saying_why(client, configured):
-    configured.server.stop()
+    _plex_goes_down()
     response = client.get("/previews/api/plex/path-check?library_id=1")
     assert response.status_code == 502 and response.json()["code"] == "SERVER_ERROR"
     assert "Could not reach the Plex server" in response.json()["error"]
+
+
+def _plex_goes_down():
+    """The Plex URL now answers nothing (a closed port), at once."""
+    from previews import services
+    from tests.live import free_port
+
+    services.save_settings({"plex_url": f"http://127.0.0.1:{free_port()}"})

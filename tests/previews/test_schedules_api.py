@@ -199,8 +199,16 @@ def test_schedules_need_credentials(api_client, db):
 
 
 def test_a_schedule_for_a_library_cannot_be_checked_while_plex_is_down(client, configured):
-    configured.server.stop()
+    _plex_goes_down()
     response = client.post("/previews/api/schedules", {"name": "S", "library_id": "1", "schedule_type": "cron",
                                                        "cron_expression": "0 2 * * *"}, format="json")
     assert response.status_code == 502 and response.json()["code"] == "SERVER_ERROR"
     assert not Schedule.objects.exists()
+
+
+def _plex_goes_down():
+    """The Plex URL now answers nothing (a closed port), at once."""
+    from previews import services
+    from tests.live import free_port
+
+    services.save_settings({"plex_url": f"http://127.0.0.1:{free_port()}"})

@@ -156,7 +156,7 @@ def test_an_unknown_file_is_retried_on_the_schedule_then_fails_with_a_message(
 
 def test_plex_down_is_retried_too(hook, payload, configured, django_capture_on_commit_callbacks):
     response, _ = hook("radarr", payload("radarr_download.json"))
-    configured.server.stop()
+    _plex_goes_down()
     status, queued = _resolve(response.json()["events"][0], django_capture_on_commit_callbacks)
     event = WebhookEvent.objects.get()
     assert status == "waiting" and len(queued) == 1
@@ -222,3 +222,11 @@ def test_candidates_are_the_path_and_its_reverse_mapping():
     pairs = [("/data", "/mnt/media"), ("D:\\Films", "/mnt/films")]
     assert webhooks.plex_candidates("/mnt/media/tv/a.mkv", pairs) == ["/mnt/media/tv/a.mkv", "/data/tv/a.mkv"]
     assert webhooks.plex_candidates("/data/tv/a.mkv", pairs) == ["/data/tv/a.mkv"]
+
+
+def _plex_goes_down():
+    """The Plex URL now answers nothing (a closed port), at once."""
+    from previews import services
+    from tests.live import free_port
+
+    services.save_settings({"plex_url": f"http://127.0.0.1:{free_port()}"})
