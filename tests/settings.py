@@ -28,3 +28,5 @@ HTTP_MAX_RETRIES = 0
 # epg.remote: workers poll a (fake or live) remote Dispatcharr quickly and retry at once
 DISPATCHARR_POLL_INTERVAL = 0.2
 DISPATCHARR_RETRY_BACKOFF = 0
+# previews: plex.tv is never called from tests unless a test points PLEX_TV_URL at its fake (port 9: refused)
+PLEX_TV_URL = "http://127.0.0.1:9"

@@ -87,5 +87,5 @@ ERRORS = {
 }
 AUTH = {k: ERRORS[k] for k in (401, 429)}
 NOT_FOUND = {404: OpenApiResponse(s.Error, description="NOT_FOUND.")}
-PLEX_DOWN = {502: OpenApiResponse(s.Error, description="SERVER_ERROR: Plex or plex.tv could not be used (the "
-                                                       "message says why).")}
+PLEX_DOWN = {424: OpenApiResponse(s.Error, description="PLEX_UNAVAILABLE: Plex or plex.tv could not be used (the "
+                                                       "message says why: unreachable, token refused, not Plex).")}

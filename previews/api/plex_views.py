@@ -1,6 +1,7 @@
 """Plex endpoints: PIN sign-in and servers through plex.tv, libraries and the connection test on the server.
 
-A Plex server or plex.tv that refuses the token or cannot be reached is a 502 ``SERVER_ERROR`` saying why
+A Plex server or plex.tv that refuses the token or cannot be reached is a 424 ``PLEX_UNAVAILABLE`` saying why
+(a 4xx: the request depended on Plex, which failed; this server did not — 5xx stays for our own faults)
 (``POST /api/plex/test`` reports it as ``{"success": false, "error"}`` instead, as the wizard shows it); a
 missing URL or token is a 400 ``VALIDATION_ERROR``.
 """
@@ -21,9 +22,9 @@ logger = logging.getLogger("previews.plex")
 
 
 class PlexUnavailable(exceptions.APIException):
-    status_code = 502
+    status_code = 424
     default_detail = "Plex could not be used."
-    error_code = "SERVER_ERROR"
+    error_code = "PLEX_UNAVAILABLE"
 
 
 def _raise(exc: PlexError):
@@ -69,7 +70,7 @@ class ServersView(PreviewsAPIView):
                    parameters=[OpenApiParameter("token", str, description="A plex.tv token (default: the stored one).")],
                    responses={200: s.Servers, **ERRORS, **PLEX_DOWN})
     def get(self, request):
-        token = request.query_params.get("token") or PreviewSettings.load().plex_token
+        token = _query(request, "token", s.PlexTokenField()) or PreviewSettings.load().plex_token
         if not token:
             raise exceptions.ValidationError("No Plex token: sign in with Plex (PIN) or enter a token first.")
         try:
@@ -78,15 +79,15 @@ class ServersView(PreviewsAPIView):
             _raise(exc)
 
 
-def _query_url(request) -> str | None:
-    url = request.query_params.get("url")
-    if url is None:
+def _query(request, name: str, field) -> str | None:
+    """A query parameter checked like the same field of a body (``url``, ``token``); None when absent."""
+    value = request.query_params.get(name)
+    if value is None:
         return None
-    field = s.PlexURLField(allow_blank=True)
     try:
-        return field.run_validation(url) or None
+        return field.run_validation(value) or None
     except serializers.ValidationError as exc:
-        raise exceptions.ValidationError({"url": exc.detail}) from None
+        raise exceptions.ValidationError({name: exc.detail}) from None
 
 
 class PlexLibrariesView(PreviewsAPIView):
@@ -96,7 +97,8 @@ class PlexLibrariesView(PreviewsAPIView):
                    responses={200: s.Libraries, **ERRORS, **PLEX_DOWN})
     def get(self, request):
         try:
-            server = _server(_query_url(request), request.query_params.get("token"))
+            server = _server(_query(request, "url", s.PlexURLField(allow_blank=True)),
+                             _query(request, "token", s.PlexTokenField()))
             return Response({"libraries": server.libraries()})
         except PlexError as exc:
             _raise(exc)

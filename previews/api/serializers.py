@@ -77,12 +77,27 @@ class PlexURLField(serializers.CharField):
         return value.rstrip("/")
 
 
+class PlexTokenField(serializers.CharField):
+    """A Plex token goes out in a header: printable ASCII, no spaces."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 500)
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_blank", True)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not all("!" <= ch <= "~" for ch in value):
+            raise serializers.ValidationError("A Plex token is printable ASCII without spaces.")
+        return value
+
+
 class SettingsInput(serializers.Serializer):
     """Every field optional; the request is validated as a whole and saved only when every field is valid."""
 
     plex_url = PlexURLField(required=False, allow_blank=True)
-    plex_token = serializers.CharField(required=False, allow_blank=True, max_length=500,
-                                       help_text='"****" (as GET shows it) keeps the stored token.')
+    plex_token = PlexTokenField(help_text='"****" (as GET shows it) keeps the stored token.')
     plex_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
     plex_config_folder = PathField()
     selected_libraries = serializers.ListField(child=serializers.CharField(max_length=50), required=False,
@@ -238,7 +253,7 @@ class LibraryCounts(serializers.Serializer):
 
 class PlexTestInput(serializers.Serializer):
     url = PlexURLField(required=False, allow_blank=True)
-    token = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    token = PlexTokenField()
 
 
 class PlexTestOutput(serializers.Serializer):

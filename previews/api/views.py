@@ -148,7 +148,9 @@ class SetTokenView(PreviewsAPIView):
     error_dialect = errors.SUCCESS_ERROR
 
     @extend_schema(operation_id="previews_setup_set_token", request=s.SetTokenInput,
-                   responses={200: s.Success, 400: OpenApiResponse(s.SuccessError), **AUTH, 403: ERRORS[403]})
+                   responses={200: s.Success, **{code: OpenApiResponse(s.SuccessError, description=text) for code, text in (
+                       (400, "One of the contract's three messages, or a missing field."),
+                       (401, "No or wrong credentials."), (403, "Not staff."), (429, "Rate limited."))}})
     def post(self, request):
         serializer = s.SetTokenInput(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -29,11 +29,11 @@ def test_an_unknown_pin_is_404(client, plextv):
     assert response.json() == {"error": "No Plex PIN 999 (it may have expired).", "code": "NOT_FOUND"}
 
 
-def test_plex_tv_down_is_a_502_saying_so(client, settings):
+def test_plex_tv_down_is_a_424_saying_so(client, settings):
     settings.PLEX_TV_URL = f"http://127.0.0.1:{free_port()}"
     response = client.post("/previews/api/plex/auth/pin")
-    assert response.status_code == 502
-    assert response.json()["code"] == "SERVER_ERROR"
+    assert response.status_code == 424
+    assert response.json()["code"] == "PLEX_UNAVAILABLE"
     assert response.json()["error"].startswith("Could not reach plex.tv")
 
 
@@ -50,7 +50,7 @@ def test_servers_with_a_token_override_and_a_wrong_token(client, plextv):
     plextv.add_server("My Server", "192.168.1.100", 32400)
     assert len(client.get("/previews/api/plex/servers", {"token": plextv.token}).json()["servers"]) == 1
     response = client.get("/previews/api/plex/servers", {"token": "wrong"})
-    assert response.status_code == 502
+    assert response.status_code == 424
     assert response.json()["error"] == "plex.tv refused the token (HTTP 401): check the Plex token."
 
 
@@ -163,3 +163,16 @@ def test_a_plex_service_synced_from_traefik_can_be_the_server(client, plex):
     row.save()
     assert [lib["id"] for lib in client.get("/previews/api/libraries").json()["libraries"]] == ["1", "2"]
     assert client.get("/previews/api/settings").json()["plex_url"] == plex.url
+
+
+@pytest.mark.parametrize("path, method", [("/previews/api/plex/servers", "get"), ("/previews/api/plex/libraries", "get"),
+                                          ("/previews/api/plex/test", "post"), ("/previews/api/settings", "post")])
+def test_a_token_that_cannot_go_in_a_header_is_a_validation_error(client, path, method):
+    field = "plex_token" if path.endswith("settings") else "token"
+    if method == "get":
+        response = client.get(path, {field: "t\U00051833k en"})
+    else:
+        response = client.post(path, {field: "t\U00051833k en"}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"error": f"{field}: A Plex token is printable ASCII without spaces.",
+                               "code": "VALIDATION_ERROR"}
