@@ -99,7 +99,6 @@ def child_import(data_dir: str, file_path: str, name: str) -> None:
     from epg.models import EPGSource
     from homelab import jobs
 
-    services._queue_after_import = lambda source_id: None  # clean-up and output are timed on their own below
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     source, _ = EPGSource.objects.update_or_create(
         name=name, defaults={"source_type": "file", "file_path": file_path, "refresh_interval": 0})

@@ -1,8 +1,9 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.utils.html import format_html
 
-from . import services
+from . import services, tasks
 from .models import EPGChannel, EPGSource, Programme
 
 
@@ -11,7 +12,7 @@ class EPGSourceAdmin(admin.ModelAdmin):
     list_display = ("name", "source_type", "is_active", "status_badge", "progress", "channel_count",
                     "programme_count", "priority", "refresh_interval", "updated_at", "short_message")
     list_filter = ("source_type", "status", "is_active")
-    search_fields = ("name", "url")
+    search_fields = ("name",)  # the URL is encrypted: the database cannot search it
     readonly_fields = ("status", "status_changed_at", "progress", "last_message", "created_at", "updated_at",
                        "channel_count", "programme_count", "generation", "periodic_task")
     fieldsets = (
@@ -21,6 +22,11 @@ class EPGSourceAdmin(admin.ModelAdmin):
                                "channel_count", "programme_count", "generation", "periodic_task", "created_at")}),
     )
     actions = ["refresh_now"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "url":  # a one-line input, as a URL is (the column is text: it is encrypted)
+            kwargs["widget"] = forms.TextInput(attrs={"size": 100})
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         if change:  # only what the form changed: an import running meanwhile keeps its status and counts
@@ -44,7 +50,7 @@ class EPGSourceAdmin(admin.ModelAdmin):
         for source in queryset:
             try:
                 with transaction.atomic():
-                    if services.request_refresh(source):
+                    if tasks.request_import(source):
                         queued += 1
                     else:
                         running += 1

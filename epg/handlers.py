@@ -1,29 +1,15 @@
 """Model signal handlers: the refresh schedule follows each source's settings, and the output follows the
-set of active sources."""
+set of active sources. (A source's status follows ``is_active`` in the model itself: ``EPGSource.save``.)"""
 import logging
 
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
+from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
-from . import services
+from . import services, tasks
 from .models import EPGSource
 
 logger = logging.getLogger("epg")
-
-_OUTPUT_FIELDS = ("is_active", "priority")
-
-
-@receiver(pre_save, sender=EPGSource)
-def _remember(sender, instance: EPGSource, **kwargs):
-    old = (EPGSource.objects.filter(pk=instance.pk).values(*_OUTPUT_FIELDS, "status", "file").first()
-           if instance.pk else None)
-    instance._old_values = old
-    # an inactive source says so, unless an import is running (it finishes, then stays as it ended)
-    if not instance.is_active and instance.status not in EPGSource.RUNNING:
-        instance.status = EPGSource.Status.DISABLED
-    elif instance.is_active and instance.status == EPGSource.Status.DISABLED:
-        instance.status = EPGSource.Status.IDLE
 
 
 @receiver(post_save, sender=EPGSource)
@@ -32,8 +18,8 @@ def _sync(sender, instance: EPGSource, created, raw=False, **kwargs):
         return
     services.sync_periodic_task(instance)
     old = getattr(instance, "_old_values", None)
-    if old and any(old[f] != getattr(instance, f) for f in _OUTPUT_FIELDS) and instance.generation:
-        transaction.on_commit(lambda: services._queue_output(None))
+    if old and any(old[f] != getattr(instance, f) for f in EPGSource.OUTPUT_FIELDS) and instance.generation:
+        tasks.queue_output()
     if old and old["file"] and old["file"] != (instance.file.name or ""):
         _remove_upload(instance.file.storage, old["file"])  # replaced by a new upload, or cleared
 
@@ -56,7 +42,7 @@ def _deleted(sender, instance: EPGSource, **kwargs):
     if instance.file:
         _remove_upload(instance.file.storage, instance.file.name)
     if instance.generation:
-        transaction.on_commit(lambda: services._queue_output(None))
+        tasks.queue_output()
 
 
 @receiver(pre_delete, sender=EPGSource)

@@ -13,11 +13,18 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import DatabaseError, models, transaction
 from django.db.models import F
-from django.utils import timezone
 
+from homelab import clock
+from homelab.fields import EncryptedTextField
+from homelab.http import url_secrets
+from homelab.logging import register_secret
 from homelab.validators import http_url_problem
+
+# the longest refresh interval, in hours (a year): beat computes "last run + interval", which must stay a date
+MAX_REFRESH_INTERVAL_HOURS = 8760
 
 
 def validate_guide_url(value: str) -> None:
@@ -41,6 +48,26 @@ def validate_guide_url(value: str) -> None:
         raise invalid
 
 
+class GuideURLField(EncryptedTextField):
+    """A guide URL: encrypted at rest (panels put credentials in it: ``?username=&password=``, ``user:pw@``),
+    and its credential parts known to the log filter whenever it is read or written."""
+
+    def from_db_value(self, value, expression, connection):
+        value = super().from_db_value(value, expression, connection)
+        _register_url_secrets(value)
+        return value
+
+    def get_prep_value(self, value):
+        _register_url_secrets(value)
+        return super().get_prep_value(value)
+
+
+def _register_url_secrets(url) -> None:
+    if url:
+        for secret in url_secrets(url):
+            register_secret(secret)
+
+
 class EPGSource(models.Model):
     class SourceType(models.TextChoices):
         URL = "url", "URL"
@@ -59,20 +86,24 @@ class EPGSource(models.Model):
 
     name = models.CharField(max_length=255, unique=True)
     source_type = models.CharField(max_length=10, choices=SourceType.choices, default=SourceType.URL)
-    url = models.CharField("URL", max_length=2000, blank=True, default="", validators=[validate_guide_url],
-                           help_text="XMLTV URL (gzip, xz or zip accepted).")
+    url = GuideURLField("URL", blank=True, default="", validators=[validate_guide_url],
+                        help_text="XMLTV URL (gzip, xz or zip accepted). Stored encrypted; shown masked to non-staff.")
     file = models.FileField(upload_to="epg/uploads/", blank=True, default="", max_length=500,
                             help_text="An uploaded XMLTV file (source type 'file').")
     file_path = models.CharField(max_length=1000, blank=True, default="",
                                  help_text="Or a path to an XMLTV file under the data dir (source type 'file').")
     is_active = models.BooleanField(default=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.IDLE)
-    status_changed_at = models.DateTimeField(default=timezone.now)
+    status_changed_at = models.DateTimeField(default=clock.now)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False,
+                                        help_text="Touched every few seconds by the running import.")
     last_message = models.TextField(blank=True, default="")
     progress = models.PositiveSmallIntegerField(default=0, help_text="Percent of the current import.")
     refresh_interval = models.PositiveIntegerField(
-        default=24, help_text="Hours between automatic refreshes; 0 turns them off.")
-    priority = models.IntegerField(default=0, help_text="Higher wins when several sources have the same channel id.")
+        default=24, validators=[MaxValueValidator(MAX_REFRESH_INTERVAL_HOURS)],
+        help_text=f"Hours between automatic refreshes (at most {MAX_REFRESH_INTERVAL_HOURS}, a year); 0 turns them off.")
+    priority = models.IntegerField(default=0, validators=[MinValueValidator(-(2 ** 31)), MaxValueValidator(2 ** 31 - 1)],
+                                   help_text="Higher wins when several sources have the same channel id.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(null=True, blank=True, help_text="Time of the last successful refresh.")
     generation = models.PositiveIntegerField(default=0, help_text="The guide generation being served.")
@@ -108,6 +139,26 @@ class EPGSource(models.Model):
                     resolve_data_path(self.file_path)
                 except ValueError as exc:
                     raise ValidationError({"file_path": str(exc)}) from None
+
+    # a change of these changes /output/epg.xml (when the source has a guide)
+    OUTPUT_FIELDS = ("is_active", "priority")
+
+    def follow_active(self) -> None:
+        """The status rule: an inactive source says so (``disabled``), unless an import is running (it finishes,
+        then stays as it ended); turned on again, it is ``idle``."""
+        if not self.is_active and self.status not in self.RUNNING:
+            self.status = self.Status.DISABLED
+        elif self.is_active and self.status == self.Status.DISABLED:
+            self.status = self.Status.IDLE
+
+    def save(self, *args, **kwargs):
+        """A full save applies the status rule (``save_settings`` applies it with a conditional UPDATE). The
+        values read before it (``_old_values``) tell the post_save handler what changed."""
+        if kwargs.get("update_fields") is None:
+            self.follow_active()
+        self._old_values = (type(self).objects.filter(pk=self.pk).values(*self.OUTPUT_FIELDS, "file").first()
+                            if self.pk and not self._state.adding else None)
+        super().save(*args, **kwargs)
 
     # the columns an operator edits; everything else on the row belongs to the import (status, progress,
     # generation, counts, updated_at ...), which may move it on at any moment

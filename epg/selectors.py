@@ -1,11 +1,12 @@
 """Reads of the epg app, for the API, the admin, the output and other apps (``channels`` may use these)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone as dt_timezone
 from typing import Iterator
 
 from django.db.models import CharField, F, Func
-from django.utils import timezone
+
+from homelab import clock
 
 from .models import EPGChannel, EPGSource, Programme
 
@@ -15,6 +16,13 @@ GRID_FIELDS = ("id", "start_time", "end_time", "title", "sub_title", "descriptio
 
 def sources():
     return EPGSource.objects.all()
+
+
+def running_import_message(source_id: int) -> str:
+    """What an import request that started nothing answers: the running import, and since when (UTC)."""
+    since = EPGSource.objects.filter(pk=source_id).values_list("status_changed_at", flat=True).first()
+    when = since.astimezone(dt_timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if since else "unknown"
+    return f"An import is already running (since {when})."
 
 
 def served_channels(*, source_id: int | None = None, tvg_id: str | None = None):
@@ -28,7 +36,7 @@ def served_channels(*, source_id: int | None = None, tvg_id: str | None = None):
 
 
 def grid_window(now: datetime | None = None) -> tuple[datetime, datetime]:
-    now = now or timezone.now()
+    now = now or clock.now()
     return now - timedelta(hours=1), now + timedelta(hours=24)
 
 

@@ -1,9 +1,12 @@
 """Writes of the epg app: requesting and running guide imports, the refresh schedule, the XMLTV output.
 
 An import (``run_import``) follows DESIGN.md's job rules: the row is claimed with a conditional UPDATE
-(``request_refresh``), the file is downloaded through ``homelab.http`` with a size cap, parsed as a stream and
+(``request_refresh``; ``epg.tasks`` queues the import after commit: services never import tasks, they return
+what to queue), the file is downloaded through ``homelab.http`` with a size cap, parsed as a stream and
 written in batches as a new generation of the source's channels; the swap to that generation, the counts and
-``updated_at`` are one transaction. Whatever happens, the row ends in ``success`` or ``error`` in ``finally``.
+``updated_at`` are one transaction. Whatever happens, the row ends in ``success`` or ``error`` in ``finally``. A running import
+touches ``heartbeat_at`` (``homelab.jobs.Heartbeat``) with its progress writes; the job sweep frees the claim of
+one lost with its worker.
 """
 from __future__ import annotations
 
@@ -11,7 +14,6 @@ import json
 import logging
 import os
 import tempfile
-import time
 import uuid
 from contextlib import contextmanager
 from datetime import timedelta
@@ -20,9 +22,9 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max
-from django.utils import timezone
 
-from homelab import events, http, jobs
+from homelab import clock, events, http, jobs
+from homelab.jobs import RetryLater
 
 from . import parsers
 from .models import EPGChannel, EPGSource, Programme
@@ -46,79 +48,75 @@ class ImportAborted(Exception):
         super().__init__("The source was deleted or re-claimed during the import.")
 
 
-def _max_download_bytes() -> int:
-    return int(getattr(settings, "EPG_MAX_DOWNLOAD_BYTES", 1 << 30))
-
-
-def _max_xml_bytes() -> int:
-    return int(getattr(settings, "EPG_MAX_XML_BYTES", 8 << 30))
-
-
 # --- requesting a refresh ----------------------------------------------------------------------
 
 
-def request_refresh(source: EPGSource) -> bool:
-    """Claim the source and queue its import after commit. False when an import is already running (nothing
-    new is started). Raises RefreshRefused for sources that are never refreshed."""
+def request_refresh(source: EPGSource) -> str | None:
+    """Claim the source for an import; returns the claim's token, for ``epg.tasks`` to queue the import with
+    after commit, or None when an import is already running (nothing new is started). Raises RefreshRefused
+    for sources that are never refreshed. The claim has no heartbeat until a worker starts the job."""
     if source.source_type == EPGSource.SourceType.DUMMY:
         raise RefreshRefused("Dummy EPG sources do not require refreshing.")
     if not source.is_active:
         raise RefreshRefused("EPG source is not active.")
     token = uuid.uuid4().hex
-    now = timezone.now()
-    claimed = jobs.claim(EPGSource, source.pk, running=EPGSource.RUNNING, to=Status.FETCHING,
-                         run_token=token, status_changed_at=now, progress=0,
+    claimed = jobs.claim(EPGSource, source.pk, running=EPGSource.RUNNING, to=Status.FETCHING, heartbeat=False,
+                         run_token=token, status_changed_at=clock.now(), progress=0,
                          last_message="Queued for refresh.")
     if not claimed:
         logger.info("EPG source %s (%s): an import is already running; nothing new started", source.pk, source.name)
-        return False
+        return None
     _publish(source.pk, Status.FETCHING, 0, "Queued for refresh.")
-
-    def queue():
-        from .tasks import import_source
-
-        try:
-            import_source.delay(source.pk, token)
-        except Exception as exc:  # broker down: say so on the row instead of leaving it "fetching"
-            logger.error("Could not queue the import of EPG source %s: %s", source.pk, exc)
-            EPGSource.objects.filter(pk=source.pk, run_token=token).update(
-                status=Status.ERROR, status_changed_at=timezone.now(),
-                last_message=f"Could not queue the import (task broker unavailable: {type(exc).__name__}).")
-
-    transaction.on_commit(queue)
-    return True
+    return token
 
 
-def refresh_due(source_id: int) -> None:
-    """The periodic refresh (beat): claim and run in this worker; quietly nothing when it is running or gone."""
+def queue_failed(source_id: int, token: str, exc: BaseException) -> None:
+    """The import could not be queued (broker down): say so on the row instead of leaving it "fetching"."""
+    logger.error("Could not queue the import of EPG source %s: %s", source_id, exc)
+    EPGSource.objects.filter(pk=source_id, run_token=token).update(
+        status=Status.ERROR, status_changed_at=clock.now(),
+        last_message=f"Could not queue the import (task broker unavailable: {type(exc).__name__}).")
+
+
+def claim_due(source_id: int) -> str | None:
+    """The periodic refresh (beat): claim the source to run its import in this worker at once; the token, or
+    None when it is running, gone, a dummy or inactive."""
     source = EPGSource.objects.filter(pk=source_id).first()
     if source is None or source.source_type == EPGSource.SourceType.DUMMY or not source.is_active:
-        return
+        return None
     token = uuid.uuid4().hex
     if jobs.claim(EPGSource, source_id, running=EPGSource.RUNNING, to=Status.FETCHING, run_token=token,
-                  status_changed_at=timezone.now(), progress=0, last_message="Scheduled refresh."):
-        run_import(source_id, token)
+                  status_changed_at=clock.now(), progress=0, last_message="Scheduled refresh."):
+        return token
+    return None
 
 
 # --- running an import -------------------------------------------------------------------------
 
 
 class _Progress:
-    """Writes percent and message to the row (and publishes them) at most every half second or 2 %."""
+    """Writes percent and message to the row (and publishes them) at most every half second or 2 %, with the
+    heartbeat; between two such writes, ``beat()`` touches the heartbeat every JOB_HEARTBEAT_INTERVAL seconds.
+    Raises ImportAborted once the claim is gone (the source deleted, or the claim swept)."""
 
     def __init__(self, source_id: int, token: str):
         self.source_id, self.token = source_id, token
         self.last_percent, self.last_time = -1, 0.0
+        self.heartbeat = jobs.Heartbeat(EPGSource, source_id, run_token=token)
 
     def __call__(self, status: str, percent: int, message: str, force: bool = False):
-        now = time.monotonic()
+        now = clock.monotonic()
         if not force and percent - self.last_percent < 2 and now - self.last_time < 0.5:
+            self.beat()
             return
         self.last_percent, self.last_time = percent, now
-        if not EPGSource.objects.filter(pk=self.source_id, run_token=self.token).update(
-                status=status, progress=max(0, min(100, percent)), last_message=message):
+        if not self.heartbeat(status=status, progress=max(0, min(100, percent)), last_message=message):
             raise ImportAborted()
         _publish(self.source_id, status, percent, message)
+
+    def beat(self):
+        if not self.heartbeat():
+            raise ImportAborted()
 
 
 def _publish(source_id, status, percent, message):
@@ -126,14 +124,10 @@ def _publish(source_id, status, percent, message):
                    {"source": source_id, "status": str(status), "progress": percent, "message": message})
 
 
-class RetryLater(Exception):
-    """A temporary download failure with retries left: the claim is kept, the task retries with backoff."""
-
-
 def run_import(source_id: int, token: str, *, may_retry: bool = False) -> str | None:
     """Import the guide of a claimed source. Returns the final status (None when the row is gone or the
-    claim is not ours). With ``may_retry``, a temporary download failure (timeout, refused, 5xx, 429) raises
-    RetryLater and leaves the row claimed ("fetching", the reason in ``last_message``) for the task to retry."""
+    claim is not ours). With ``may_retry``, a temporary download failure (timeout, refused, 5xx, 429:
+    ``homelab.http.is_temporary``) raises ``homelab.jobs.RetryLater`` and leaves the row claimed ("fetching", the reason in ``last_message``) for the task to retry."""
     source = EPGSource.objects.filter(pk=source_id, run_token=token).first()
     if source is None:
         logger.info("EPG source %s: no claim %s on it (gone or superseded); nothing to do", source_id, token)
@@ -141,13 +135,14 @@ def run_import(source_id: int, token: str, *, may_retry: bool = False) -> str | 
     if source.status not in EPGSource.RUNNING:
         logger.info("EPG source %s: claim %s already finished", source_id, token)
         return None
-    started = time.monotonic()
+    started = clock.monotonic()
     progress = _Progress(source_id, token)
     new_generation = None
     staged: dict[str, int] = {}  # tvg id -> id of the channels this import wrote
     final_status, message = Status.ERROR, "The import stopped unexpectedly."
     tmp_path = None
     try:
+        progress.heartbeat(force=True)  # started: from here on the sweep watches the heartbeat
         _drop_stale_generations(source)
         if source.source_type == EPGSource.SourceType.URL:
             progress(Status.FETCHING, 0, f"Downloading {http.redact_url(source.url)}", force=True)
@@ -161,22 +156,23 @@ def run_import(source_id: int, token: str, *, may_retry: bool = False) -> str | 
         new_generation = _next_generation(source)
         counts = _load(source, new_generation, path, progress, staged)
         message = (f"Imported {counts['channels']} channels and {counts['programmes']} programmes "
-                   f"in {time.monotonic() - started:.1f} s.")
+                   f"in {clock.monotonic() - started:.1f} s.")
         if counts["skipped"]:
             message += f" Skipped {counts['skipped']} programmes without a channel or a readable start time."
         _swap(source, new_generation, token, counts, message)
         final_status = Status.SUCCESS
         logger.info("EPG source %s (%s): %s", source.pk, source.name, message)
-        transaction.on_commit(lambda: _queue_after_import(source.pk))
         return final_status
     except (parsers.GuideError, ImportAborted) as exc:
         message = str(exc)
     except http.HTTPError as exc:
         message = f"Download failed: {exc.message}"
-        if may_retry and not exc.permanent:
+        if may_retry and not exc.permanent and http.is_temporary(exc.status):
             final_status = "retry"
             message += " (temporary; retrying)"
-            EPGSource.objects.filter(pk=source_id, run_token=token).update(progress=0, last_message=message)
+            # waiting for the retry is like waiting in the queue: no heartbeat (the sweep would free the claim)
+            EPGSource.objects.filter(pk=source_id, run_token=token).update(progress=0, last_message=message,
+                                                                            heartbeat_at=None)
             logger.warning("EPG source %s (%s): %s", source.pk, source.name, message)
             raise RetryLater(message) from None
     except OSError as exc:
@@ -204,7 +200,7 @@ def run_import(source_id: int, token: str, *, may_retry: bool = False) -> str | 
             if new_generation is not None:
                 _drop_generation(source.pk, new_generation, staged.values())
             EPGSource.objects.filter(pk=source_id, run_token=token).update(
-                status=Status.ERROR, status_changed_at=timezone.now(), progress=0, last_message=message)
+                status=Status.ERROR, status_changed_at=clock.now(), progress=0, last_message=message)
             _publish(source_id, Status.ERROR, 0, message)
         else:
             _publish(source_id, Status.SUCCESS, 100, message)
@@ -223,6 +219,8 @@ class _DownloadFile:
     def write(self, data) -> int:
         n = self.fh.write(data)
         self.size += len(data)
+        if self.progress is not None:
+            self.progress.beat()
         if self.progress is not None and self.size >= self.next_check:
             self.next_check = self.size + DOWNLOAD_CHECK_BYTES
             self.progress(Status.FETCHING, 0, f"Downloading {self.where}: {self.size / (1 << 20):.1f} MB",
@@ -231,14 +229,14 @@ class _DownloadFile:
 
 
 def _download(source: EPGSource, progress=None) -> str:
-    tmp_dir = Path(settings.DATA_DIR) / "tmp"
+    tmp_dir = jobs.tmp_dir()  # what a killed worker leaves there, the job sweep removes
     tmp_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp_path = tempfile.mkstemp(prefix=f"epg-{source.pk}-", suffix=".download", dir=tmp_dir)
     try:
         with os.fdopen(fd, "wb") as fh:
             timeout = (settings.HTTP_CONNECT_TIMEOUT, max(settings.HTTP_READ_TIMEOUT, 60.0))
             http.download(source.url, _DownloadFile(fh, progress, http.redact_url(source.url)),
-                          max_bytes=_max_download_bytes(), timeout=timeout, headers={"Accept-Encoding": "identity"})
+                          max_bytes=settings.EPG_MAX_DOWNLOAD_BYTES, timeout=timeout, headers={"Accept-Encoding": "identity"})
     except BaseException:
         os.unlink(tmp_path)
         raise
@@ -468,10 +466,10 @@ class _CopyThread:
 def _load(source: EPGSource, generation: int, path, progress, staged: dict | None = None) -> dict:
     """Parse ``path`` into ``generation`` of ``source``; returns counts. Raises GuideError on a bad file.
     ``staged`` receives the ids of the channels written (tvg id -> id), for the clean-up of a failed import."""
-    stream, raw, kind = parsers.open_guide(str(path), max_xml_bytes=_max_xml_bytes())
+    stream, raw, kind = parsers.open_guide(str(path), max_xml_bytes=settings.EPG_MAX_XML_BYTES)
     total = os.fstat(raw.fileno()).st_size or 1
     stats = parsers.ParseStats()
-    writer = _BatchWriter(source, generation, int(getattr(settings, "EPG_IMPORT_BATCH_SIZE", 5000)), staged)
+    writer = _BatchWriter(source, generation, settings.EPG_IMPORT_BATCH_SIZE, staged)
     writer.start_copier()
     n = 0
     programme_type, add_programme, add_channel = parsers.Programme, writer.programme, writer.channel
@@ -538,22 +536,13 @@ def _fill_missing_stops(source_id: int, generation: int) -> None:
 
 def _swap(source: EPGSource, generation: int, token: str, counts: dict, message: str) -> None:
     """Serve the new generation: one transaction, and only while our claim holds."""
-    now = timezone.now()
+    now = clock.now()
     with transaction.atomic():
         updated = EPGSource.objects.filter(pk=source.pk, run_token=token).update(
             generation=generation, status=Status.SUCCESS, status_changed_at=now, updated_at=now, progress=100,
             channel_count=counts["channels"], programme_count=counts["programmes"], last_message=message)
         if updated != 1:
             raise ImportAborted()
-
-
-def _queue_after_import(source_id: int) -> None:
-    from .tasks import after_import
-
-    try:
-        after_import.delay(source_id)
-    except Exception as exc:
-        logger.error("Could not queue the clean-up and output of EPG source %s: %s", source_id, exc)
 
 
 def after_import(source_id: int) -> None:
@@ -563,22 +552,6 @@ def after_import(source_id: int) -> None:
     if source is not None:
         _drop_stale_generations(source, older_only=True)
     regenerate_output(source_id)
-
-
-def _queue_output(source_id: int | None) -> None:
-    from .tasks import regenerate_output
-
-    try:
-        regenerate_output.delay(source_id)
-    except Exception as exc:
-        logger.error("Could not queue the regeneration of %s: %s", OUTPUT_FILENAME, exc)
-
-
-def sweep_stuck() -> int:
-    """Rows left in fetching/parsing by a lost worker, past the task time limit, go to error."""
-    limit = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 600)
-    return jobs.sweep_stuck(EPGSource, running=EPGSource.RUNNING, to=Status.ERROR, older_than=limit,
-                            message_field="last_message")
 
 
 # --- schedule ------------------------------------------------------------------------------------

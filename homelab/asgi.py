@@ -8,7 +8,8 @@ took 8.1 ms (median) through Django's ASGI handler and 2.4 ms through this pool 
 proxy on top). All views here are sync, so nothing is lost; WEB_THREADS requests are served at once.
 
 The top-level package ``channels`` (IPTV) shadows Django Channels, so WebSocket endpoints are plain ASGI
-callables registered in ``websocket_routes`` (path -> callable(scope, receive, send)).
+callables registered in ``websocket_routes`` (path -> callable(scope, receive, send)) by
+``homelab.realtime.register``; an unknown path is accepted and closed with 4404, so a browser sees the code.
 """
 import os
 
@@ -19,7 +20,10 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "homelab.settings")
 http_application = WSGIMiddleware(get_wsgi_application(), workers=settings.WEB_THREADS)
 
-websocket_routes: dict = {}
+from homelab.logging import mask_uvicorn_logs  # noqa: E402
+from homelab.realtime import CLOSE_NOT_FOUND, close as realtime_close, websocket_routes  # noqa: E402
+
+mask_uvicorn_logs()
 
 
 async def application(scope, receive, send):
@@ -29,7 +33,7 @@ async def application(scope, receive, send):
         handler = websocket_routes.get(scope["path"].rstrip("/"))
         if handler is None:
             await receive()  # websocket.connect
-            await send({"type": "websocket.close", "code": 4404})
+            await realtime_close(receive, send, CLOSE_NOT_FOUND, "Not found.")
             return
         await handler(scope, receive, send)
     elif scope["type"] == "lifespan":

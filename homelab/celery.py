@@ -28,7 +28,7 @@ app.conf.update(
     worker_prefetch_multiplier=1,
     worker_hijack_root_logger=False,
     broker_connection_retry_on_startup=True,
-    beat_scheduler="django_celery_beat.schedulers:DatabaseScheduler",
+    beat_scheduler="homelab.beat:SafeDatabaseScheduler",  # a bad row is logged and skipped,
 )
 app.autodiscover_tasks()
 

@@ -12,7 +12,8 @@ import time as _time
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
-_offset = float(os.environ.get("HOMELAB_CLOCK_OFFSET", "0") or 0)
+_start_offset = float(os.environ.get("HOMELAB_CLOCK_OFFSET", "0") or 0)  # a test's worker process: see above
+_offset = _start_offset
 
 
 def now() -> datetime:
@@ -47,8 +48,9 @@ def travel(seconds: float) -> None:
 
 
 def reset() -> None:
+    """Back to the offset the process started with (0, or its HOMELAB_CLOCK_OFFSET)."""
     global _offset
-    _offset = 0.0
+    _offset = _start_offset
 
 
 @contextmanager

@@ -2,10 +2,17 @@
 import json
 import logging
 
+from django.conf import settings
 from django.core.cache import cache
 
 logger = logging.getLogger("homelab.events")
-CHANNEL_PREFIX = "homelab:events:"
+# "homelab:events:" (a test run has its own, so runs on one Redis do not hear each other)
+CHANNEL_PREFIX = settings.EVENTS_CHANNEL_PREFIX
+
+
+def channel_name(channel: str) -> str:
+    """The Redis pub/sub channel of an event channel ("epg" -> "homelab:events:epg")."""
+    return CHANNEL_PREFIX + channel
 
 
 def redis_client():
@@ -15,6 +22,6 @@ def redis_client():
 def publish(channel: str, event: str, data: dict) -> None:
     """Publish an event; a Redis outage is logged, never raised (the row stays the truth)."""
     try:
-        redis_client().publish(CHANNEL_PREFIX + channel, json.dumps({"event": event, "data": data}, default=str))
+        redis_client().publish(channel_name(channel), json.dumps({"event": event, "data": data}, default=str))
     except Exception as exc:
         logger.warning("Could not publish %s on %s: %s", event, channel, exc)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 from typing import IO, Iterator
-from urllib.parse import urlsplit, urlunsplit
+import re
+from urllib.parse import unquote, unquote_plus, urlsplit, urlunsplit
 
 import requests
 import urllib3
@@ -16,9 +17,12 @@ from django.conf import settings
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from homelab.logging import mask
+
 logger = logging.getLogger("homelab.http")
 
 USER_AGENT = "homelab/0.1"
+MASK = "****"
 BODY_EXCERPT = 300
 
 
@@ -50,7 +54,8 @@ class TooLarge(HTTPError):
 
 
 def redact_url(url: str) -> str:
-    """The URL without userinfo or query string (which may carry keys), for messages and logs."""
+    """The URL without userinfo or query string (which may carry keys), for messages and logs; known secrets
+    and credentials in the path (Xtream's ``/live/<username>/<password>/``) masked too."""
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -59,7 +64,46 @@ def redact_url(url: str) -> str:
     netloc = parts.hostname or ""
     if port:
         netloc = f"{netloc}:{port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    return mask(urlunsplit((parts.scheme, netloc, parts.path, "", "")))
+
+
+# query parameters whose values are credentials (Xtream's username/password, API keys, tokens, signatures)
+SECRET_QUERY_NAMES = re.compile(
+    r"(?i)^(user(name)?|pass(word|wd)?|pwd|token|access_token|auth|key|api[_-]?key|apikey|secret|sig(nature)?"
+    r"|x-plex-token|session(id)?)$")
+
+
+def mask_url(url: str) -> str:
+    """The URL as a non-staff user may see it: userinfo and the values of query parameters that look like
+    credentials become ``****``; everything else stays as written."""
+    if not url:
+        return url
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        return "<invalid url>"
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = f"{MASK}@{netloc.rsplit('@', 1)[1]}"
+    query = "&".join(
+        f"{name}={MASK}" if sep and SECRET_QUERY_NAMES.match(unquote_plus(name)) else f"{name}{sep}{value}"
+        for name, sep, value in (pair.partition("=") for pair in parts.query.split("&"))
+    ) if parts.query else ""
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def url_secrets(url: str) -> list[str]:
+    """The credential parts of a URL (user, password, secret query values), for the log filter to mask."""
+    try:
+        parts = urlsplit(url or "")
+    except ValueError:
+        return []
+    found = [x for v in (parts.username, parts.password) if v for x in {v, unquote(v)}]
+    for name, sep, value in (pair.partition("=") for pair in parts.query.split("&") if pair):
+        if sep and value and SECRET_QUERY_NAMES.match(unquote_plus(name)):
+            found += list({value, unquote_plus(value)})
+    return found
 
 
 def default_timeout() -> tuple[float, float]:

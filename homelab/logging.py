@@ -15,8 +15,14 @@ _PATTERNS = [
     # key=value and "key": "value" for names that hold secrets
     re.compile(
         r"(?i)(\b(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access|refresh|x-plex-token|x-emby-token"
-        r"|x-api-key|x-auth-token|sessionid|sid|cookie)['\"]?\s*[:=]\s*['\"]?)([^\s'\"&,}]+)"
+        r"|x-api-key|x-auth-token|sessionid|sid|cookie|key)['\"]?\s*[:=]\s*['\"]?)([^\s'\"&,}]+)"
     ),
+    # credentials in a URL's query, whatever they are called there (Xtream's ?username=..&password=.., logged
+    # whole by urllib3 at DEBUG)
+    re.compile(r"(?i)([?&;](?:username|user|login|email|password|passwd|pass|pwd|api[_-]?key|apikey|key|token"
+               r"|auth|sid)=)([^&\s#'\"]+)"),
+    # Xtream stream URLs carry both in the path, right after the host: /live/<username>/<password>/<id>.ts
+    re.compile(r"((?:://[^/\s'\"]+|\b(?:GET|HEAD) )/(?:live|movie|series|timeshift)/)[^/\s?#'\"]+/[^/\s?#'\"]+(?=/)"),
     # Fernet ciphertext
     re.compile(r"()gAAAAA[0-9A-Za-z_\-=]{20,}"),
 ]
@@ -63,3 +69,24 @@ class MaskSecretsFilter(logging.Filter):
         if masked != message or record.args:
             record.msg, record.args = masked, None
         return True
+
+
+class MaskArgumentsFilter(logging.Filter):
+    """Masks secrets in the message and in each string argument, keeping ``record.args``: for formatters that read
+    the arguments themselves (uvicorn's access log: client, method, path with its query, ...)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = mask(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(mask(a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+def mask_uvicorn_logs() -> None:
+    """uvicorn configures its own loggers (not Django's LOGGING): give their handlers the mask too, so a query's
+    ``?token=`` or ``?key=`` never reaches the access log."""
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        for handler in logging.getLogger(name).handlers:
+            if not any(isinstance(f, MaskArgumentsFilter) for f in handler.filters):
+                handler.addFilter(MaskArgumentsFilter())

@@ -8,8 +8,8 @@ import secrets
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, models
-from django.utils import timezone
 
+from . import clock
 from .fields import EncryptedTextField
 
 
@@ -68,7 +68,7 @@ class APIKey(models.Model):
 
     def touch(self) -> None:
         """Record use, at most once per API_KEY_TOUCH_INTERVAL so that reads stay cheap."""
-        now = timezone.now()
+        now = clock.now()
         if self.last_used_at and now - self.last_used_at < settings.API_KEY_TOUCH_INTERVAL:
             return
         APIKey.objects.filter(pk=self.pk).update(last_used_at=now)

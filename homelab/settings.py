@@ -1,7 +1,9 @@
 """Settings for homelab. Every value a user may change comes from the environment (README, .env.example)."""
 from datetime import timedelta
+import ipaddress
 from pathlib import Path
 import secrets
+import uuid
 
 import environ
 
@@ -34,8 +36,23 @@ DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# --- HTTPS (manage.py check --deploy): all off by default, for plain HTTP on a LAN -----------------
+# Behind a TLS-terminating proxy (Traefik) set SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https so that
+# Django sees the request as secure; the redirect spares /healthz (container health checks use plain HTTP).
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+_proxy_ssl_header = env.list("SECURE_PROXY_SSL_HEADER", default=[])
+if _proxy_ssl_header and len(_proxy_ssl_header) != 2:
+    raise environ.ImproperlyConfigured("SECURE_PROXY_SSL_HEADER is a header and a value: HTTP_X_FORWARDED_PROTO,https")
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header) or None
+
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "homelab.apps.HomelabAdminConfig",  # django.contrib.admin with a throttled login
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -117,6 +134,10 @@ if EMBEDDED_REDIS:
 else:
     CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+# Progress events (homelab/events.py) are published on EVENTS_CHANNEL_PREFIX + channel; homelab/realtime.py relays
+# them to WebSocket clients, with a heartbeat every REALTIME_HEARTBEAT_SECONDS.
+EVENTS_CHANNEL_PREFIX = "homelab:events:"
+REALTIME_HEARTBEAT_SECONDS = env.float("REALTIME_HEARTBEAT_SECONDS", default=25.0)
 
 CACHES = {
     "default": {
@@ -150,6 +171,16 @@ HOMELAB_ADMIN_USER = env.str("HOMELAB_ADMIN_USER", default="")
 HOMELAB_ADMIN_PASSWORD = env.str("HOMELAB_ADMIN_PASSWORD", default="")
 HOMELAB_ADMIN_EMAIL = env.str("HOMELAB_ADMIN_EMAIL", default="")
 API_KEY_TOUCH_INTERVAL = timedelta(seconds=60)
+# Admin login attempts per client IP and per user name (homelab/admin_site.py); the JWT login default.
+ADMIN_LOGIN_RATE = env.str("ADMIN_LOGIN_RATE", default="20/min")
+# Proxies in front (Traefik) whose X-Forwarded-For is believed: comma-separated IPs or CIDRs (homelab/net.py).
+# Empty: every per-client limit keys on the socket's address, and the web server ignores forwarded headers.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise environ.ImproperlyConfigured(f"TRUSTED_PROXIES: {_proxy!r} is not an IP address or CIDR network")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -184,6 +215,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # ids in URLs (<int64:pk>, homelab/converters.py): integers a database column can hold
+    "PATH_CONVERTER_OVERRIDES": {"int64": {"type": "integer", "format": "int64", "minimum": 0,
+                                           "maximum": 2**63 - 1}},
 }
 
 # --- Encryption -------------------------------------------------------------------------------
@@ -212,6 +246,24 @@ API_DETECTION_CONCURRENCY = env.int("API_DETECTION_CONCURRENCY", default=16)
 API_PROBE_TIMEOUT = env.float("API_PROBE_TIMEOUT", default=3.0)
 # The service proxy reads at most this many bytes of an upstream answer.
 SERVICE_PROXY_MAX_BYTES = env.int("SERVICE_PROXY_MAX_BYTES", default=10 * 1024 * 1024)
+
+
+# --- integrations: auth modes (integrations/auth/) ---------------------------------------------
+def _plex_client_identifier() -> str:
+    """PLEX_CLIENT_IDENTIFIER from the environment, else a UUID generated into the data dir on first run: Plex
+    and plex.tv know this install by it (its devices, its PIN sign-ins), so it must not change between runs."""
+    value = env.str("PLEX_CLIENT_IDENTIFIER", default="")
+    if value:
+        return value
+    path = DATA_DIR / "plex_client_identifier"
+    if path.exists():
+        return path.read_text().strip()
+    return create_once(path, str(uuid.uuid4()))
+
+
+PLEX_TV_URL = env.str("PLEX_TV_URL", default="https://plex.tv")
+PLEX_CLIENT_IDENTIFIER = _plex_client_identifier()
+PLEX_PRODUCT = env.str("PLEX_PRODUCT", default="homelab")
 
 # --- i18n, static -----------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

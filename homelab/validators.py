@@ -19,3 +19,13 @@ def http_url_problem(value: str) -> str | None:
     if port == 0:
         return "port"
     return None
+
+
+# The largest id a row can have: BigAutoField is a signed 64-bit integer (SQLite raises OverflowError on a
+# larger parameter, PostgreSQL a DataError, so an id above it is refused before it reaches the database).
+MAX_ID = 2 ** 63 - 1
+
+
+def is_possible_id(value: int) -> bool:
+    """Whether ``value`` can be a row's id (1 .. MAX_ID)."""
+    return 0 < value <= MAX_ID

@@ -9,6 +9,7 @@ from homelab.fields import EncryptedTextField
 
 from .catalogue import CATALOGUE
 
+# one per mode registered in integrations.auth (tests/integrations/auth/test_registry.py checks it)
 AUTH_TYPE_CHOICES = [
     ("", "unknown"),
     ("api_key", "API key"),
@@ -16,10 +17,12 @@ AUTH_TYPE_CHOICES = [
     ("jwt", "JWT with refresh"),
     ("cookie", "Session cookie"),
     ("basic", "HTTP Basic"),
-    ("jellyfin", "Jellyfin / Emby"),
+    ("jellyfin", "Jellyfin"),
+    ("emby", "Emby"),
     ("plex", "Plex token"),
     ("transmission", "Transmission"),
     ("deluge", "Deluge (JSON-RPC)"),
+    ("xtream", "Xtream Codes (username and password in the query)"),
     ("none", "None"),
 ]
 
@@ -78,6 +81,7 @@ class Service(models.Model):
 
     class Meta:
         ordering = ["name"]
+        permissions = [("use_service_api", "Can write through the service proxy and run test / detect")]
 
     def __str__(self):
         return self.name

@@ -1,7 +1,8 @@
 """The service proxy: one request to a service's API URL on behalf of an authenticated user.
 
 Not an open proxy: the host is always the service's API URL; ``path`` must be a plain absolute path;
-redirects to other hosts are not followed (GenericAPIClient); only a short list of request headers is
+redirects that leave the service's API URL (another host, or a path outside its prefix) are not followed
+(GenericAPIClient); only a short list of request headers is
 forwarded (so hop-by-hop headers and the caller's own credentials never reach the service); the answer read
 is capped; the service's stored credentials are added by the client and scrubbed from anything returned.
 """
@@ -138,7 +139,7 @@ def forward(service, method: str, path: str, *, params: list[tuple[str, str]], b
         if status == 304:  # the caller's If-None-Match / If-Modified-Since matched
             return NOT_MODIFIED
         if 300 <= status < 400:
-            raise ProxyError(f"Upstream redirected (HTTP {status}); redirects to other hosts are not followed", 502)
+            raise ProxyError(f"Upstream redirected (HTTP {status}); redirects outside the service's API URL are not followed", 502)
         try:
             raw = http.read_capped(response, settings.SERVICE_PROXY_MAX_BYTES)
         except http.TooLarge:
@@ -166,7 +167,7 @@ def tls_hint(service, exc) -> str:
 def _as_form(client: GenericAPIClient, headers: dict, body: bytes) -> dict | None:
     """A flat JSON object sent to a cookie-mode service, as the form GenericAPIClient sends such services
     (``client.post(..., data={...})``); None to forward the body as it is."""
-    if client.auth_type != "cookie" or not body or "json" not in (headers.get("Content-Type") or "").lower():
+    if not client.mode.form_bodies or not body or "json" not in (headers.get("Content-Type") or "").lower():
         return None
     try:
         value = json.loads(body)

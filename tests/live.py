@@ -130,3 +130,43 @@ class LiveStack:
             raise AssertionError(f"serve did not stop within 60 s:\n{self.log_tail()}")
         wait_for(lambda: not any(alive(p) for p in tree), timeout=30, message="every child process to exit")
         return code
+
+
+class WebServer:
+    """The web server alone (``manage.py serve --no-worker --no-beat``: the uvicorn command line `make run` uses)
+    on this test run's settings, database and Redis. Tests that use it need committed data (``transactional_db``)."""
+
+    def __init__(self, base: Path, env: dict | None = None):
+        from tests.conftest import _test_database_url
+
+        self.port = free_port()
+        self.env = {k: v for k, v in os.environ.items() if k not in ("PORT", "HOST", "DATABASE_URL")}
+        self.env.update(DJANGO_SETTINGS_MODULE="tests.settings", DATABASE_URL=_test_database_url(), **(env or {}))
+        self.log = base / f"web-{self.port}.log"
+        self.proc = subprocess.Popen([sys.executable, "manage.py", "serve", "--no-worker", "--no-beat",
+                                      "--port", str(self.port)], cwd=ROOT, env=self.env,
+                                     stdout=self.log.open("w"), stderr=subprocess.STDOUT)
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}"
+        wait_for(self._answers, timeout=60, interval=0.1, message="the web server to answer")
+
+    def _answers(self):
+        if self.proc.poll() is not None:
+            raise AssertionError(f"serve exited with {self.proc.returncode}:\n{self.log_tail()}")
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def log_tail(self, lines: int = 60) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()

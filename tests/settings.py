@@ -22,6 +22,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 TEST_RUN_ID = _run
 CACHES["default"]["KEY_PREFIX"] = f"homelab-test-{_run}"
 CELERY_TASK_DEFAULT_QUEUE = f"homelab-test-{_run}"
+EVENTS_CHANNEL_PREFIX = f"homelab-test-{_run}:events:"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 WEB_AUTH_TOKEN = ""
 HTTP_MAX_RETRIES = 0

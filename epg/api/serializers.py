@@ -2,6 +2,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from rest_framework import serializers
 
+from homelab.http import mask_url
+
 from ..models import EPGSource, resolve_data_path, validate_guide_url
 
 
@@ -28,6 +30,13 @@ class EPGSourceSerializer(serializers.ModelSerializer):
                   "channel_count", "programme_count"]
         read_only_fields = ["status", "progress", "last_message", "created_at", "updated_at", "channel_count",
                             "programme_count"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if "url" in data and not (request is not None and request.user and request.user.is_staff):
+            data["url"] = mask_url(data["url"] or "")  # credentials in a URL are for staff only
+        return data
 
     def validate_url(self, value):
         value = value or ""

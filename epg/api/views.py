@@ -15,8 +15,9 @@ from rest_framework.response import Response
 from homelab import errors
 from homelab.api.permissions import IsStaffOrReadOnly
 from homelab.api.views import HomelabAPIView
+from homelab.validators import is_possible_id
 
-from .. import selectors, services
+from .. import selectors, services, tasks
 from ..models import EPGSource
 from .serializers import (EPGDataSerializer, EPGSourceSerializer, GridSerializer, ImportRequestSerializer)
 
@@ -37,7 +38,7 @@ class SourceListView(EPGAPIView):
     @extend_schema(operation_id="epg_sources_list", responses={200: EPGSourceSerializer(many=True),
                                                                401: OpenApiTypes.OBJECT})
     def get(self, request):
-        return Response(EPGSourceSerializer(selectors.sources(), many=True).data)
+        return Response(EPGSourceSerializer(selectors.sources(), many=True, context={"request": request}).data)
 
     @extend_schema(operation_id="epg_sources_create", request=EPGSourceSerializer,
                    responses={201: EPGSourceSerializer, **_SOURCE_ERRORS})
@@ -45,7 +46,7 @@ class SourceListView(EPGAPIView):
         serializer = EPGSourceSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         source = serializer.save()
-        return Response(EPGSourceSerializer(source).data, status=status.HTTP_201_CREATED)
+        return Response(EPGSourceSerializer(source, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
 class SourceDetailView(EPGAPIView):
@@ -58,13 +59,13 @@ class SourceDetailView(EPGAPIView):
     @extend_schema(operation_id="epg_sources_retrieve", responses={200: EPGSourceSerializer,
                                                                    401: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT})
     def get(self, request, pk):
-        return Response(EPGSourceSerializer(self._get(pk)).data)
+        return Response(EPGSourceSerializer(self._get(pk), context={"request": request}).data)
 
     def _update(self, request, pk, partial):
         source = self._get(pk)
         serializer = EPGSourceSerializer(source, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
-        return Response(EPGSourceSerializer(serializer.save()).data)
+        return Response(EPGSourceSerializer(serializer.save(), context={"request": request}).data)
 
     @extend_schema(operation_id="epg_sources_update", request=EPGSourceSerializer,
                    responses={200: EPGSourceSerializer, 404: OpenApiTypes.OBJECT, **_SOURCE_ERRORS})
@@ -84,7 +85,8 @@ class SourceDetailView(EPGAPIView):
 
 
 class ImportView(EPGAPIView):
-    """``POST {"id": N}``: 202 whether a new import was queued or one is already running (never a second)."""
+    """``POST {"id": N}``: 202 whether a new import was queued or one is already running (never a second; the
+    message then says so, and since when)."""
 
     error_dialect = errors.SUCCESS_MESSAGE
 
@@ -107,10 +109,11 @@ class ImportView(EPGAPIView):
             raise exceptions.NotFound("EPG source not found.")
         try:
             with transaction.atomic():
-                services.request_refresh(source)
+                started = tasks.request_import(source)
         except services.RefreshRefused as exc:
             raise exceptions.ValidationError(str(exc)) from None
-        return Response({"success": True, "message": "EPG data import initiated."}, status=status.HTTP_202_ACCEPTED)
+        message = "EPG data import initiated." if started else selectors.running_import_message(source.pk)
+        return Response({"success": True, "message": message}, status=status.HTTP_202_ACCEPTED)
 
 
 class EPGDataPagination(PageNumberPagination):
@@ -136,13 +139,7 @@ class EPGDataView(EPGAPIView):
         },
     )
     def get(self, request):
-        source_id = request.query_params.get("epg_source")
-        if source_id not in (None, ""):
-            if not source_id.isdigit():
-                raise exceptions.ValidationError({"epg_source": ["A valid integer is required."]})
-            source_id = int(source_id)
-        else:
-            source_id = None
+        source_id = _source_filter(request.query_params)
         tvg_id = request.query_params.get("tvg_id") or None
         rows = selectors.served_channels(source_id=source_id, tvg_id=tvg_id)
         if "page" in request.query_params:
@@ -150,6 +147,18 @@ class EPGDataView(EPGAPIView):
             page = paginator.paginate_queryset(rows, request, view=self)
             return paginator.get_paginated_response(list(page))
         return Response(list(rows))
+
+
+def _source_filter(query) -> int | None:
+    """The ``epg_source`` filter: None when not given; an id (one that no row can have, past int64, is 0,
+    which matches nothing, as an unknown id does); 400 when not a number."""
+    value = query.get("epg_source")
+    if value in (None, ""):
+        return None
+    if not (value.isascii() and value.isdigit()):  # isdigit alone takes "²", which int() refuses
+        raise exceptions.ValidationError({"epg_source": ["A valid integer is required."]})
+    source_id = int(value)
+    return source_id if is_possible_id(source_id) else 0
 
 
 def _parse_when(name, value):
@@ -192,10 +201,6 @@ class GridView(EPGAPIView):
                 start = end - length
         if end <= start:
             raise exceptions.ValidationError({"end": ["The end must be after the start."]})
-        source_id = q.get("epg_source")
-        if source_id not in (None, "") and not source_id.isdigit():
-            raise exceptions.ValidationError({"epg_source": ["A valid integer is required."]})
-        data = selectors.grid(start, end, source_id=int(source_id) if source_id else None,
-                              tvg_id=q.get("tvg_id") or None)
+        data = selectors.grid(start, end, source_id=_source_filter(q), tvg_id=q.get("tvg_id") or None)
         # rows are plain JSON values already: skip the renderer's encoder hooks
         return HttpResponse(json.dumps({"data": data}, ensure_ascii=False), content_type="application/json")

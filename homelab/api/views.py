@@ -8,12 +8,12 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_seriali
 from rest_framework import exceptions, serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from homelab import errors
 from homelab.auth import credential_kind
+from homelab.throttling import ClientIPThrottle
 
 logger = logging.getLogger("homelab.health")
 
@@ -62,22 +62,49 @@ def not_found_view(base: type[HomelabAPIView]):
     return view
 
 
-class LoginRateThrottle(SimpleRateThrottle):
+class LoginRateThrottle(ClientIPThrottle):
     """Login attempts per client IP (JWT_LOGIN_RATE)."""
 
     scope = "jwt_login"
 
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+def _detail(name: str):
+    return inline_serializer(name, {"detail": serializers.CharField()})
+
+
+_FIELD_ERRORS = OpenApiResponse(description="A field is missing or invalid: {field: [message, ...]}")
 
 
 class TokenObtainView(TokenObtainPairView):
     throttle_classes = [LoginRateThrottle]
     error_dialect = errors.DETAIL
 
+    @extend_schema(
+        responses={
+            200: inline_serializer("TokenPair", {"access": serializers.CharField(), "refresh": serializers.CharField()}),
+            400: _FIELD_ERRORS,
+            401: _detail("TokenObtainUnauthorized"),
+            429: _detail("TokenObtainThrottled"),
+        },
+        auth=[],
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
 
 class TokenRefreshAPIView(TokenRefreshView):
     error_dialect = errors.DETAIL
+
+    @extend_schema(
+        responses={
+            200: inline_serializer("TokenAccess", {"access": serializers.CharField()}),
+            400: _FIELD_ERRORS,
+            401: _detail("TokenRefreshUnauthorized"),
+        },
+        auth=[],
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
 
 
 class MeView(HomelabAPIView):

@@ -10,6 +10,7 @@ from homelab.api.views import HomelabAPIView
 from integrations import proxy, selectors, services
 from integrations.models import Service
 
+from .permissions import CanUseServiceAPI
 from .serializers import (ServiceDetectOutputSerializer, ServiceDocsOutputSerializer, ServiceErrorSerializer, ServiceProxyOutputSerializer,
                           ServiceInputSerializer, ServiceOutputSerializer, ServiceTestOutputSerializer)
 
@@ -77,12 +78,16 @@ class ServiceDetailView(ServicesAPIView):
 PROXY_PARAMS = [OpenApiParameter("path", str, required=True,
                                  description="Absolute path on the service, e.g. /api/v3/system/status. "
                                              "Other query parameters are forwarded.")]
-PROXY_RESPONSES = {200: ServiceProxyOutputSerializer, 304: None, 400: ServiceErrorSerializer, 401: ServiceErrorSerializer, 404: ServiceErrorSerializer,
+PROXY_RESPONSES = {200: ServiceProxyOutputSerializer, 304: None, 400: ServiceErrorSerializer, 401: ServiceErrorSerializer,
+                   403: ServiceErrorSerializer, 404: ServiceErrorSerializer,
                    409: ServiceErrorSerializer, 502: ServiceErrorSerializer, 504: ServiceErrorSerializer}
 
 
 class ServiceProxyView(ServicesAPIView):
-    """GET/POST/PUT/PATCH/DELETE ``?path=`` on the service's API URL; ``{"success": true, "data": ...}``."""
+    """GET/POST/PUT/PATCH/DELETE ``?path=`` on the service's API URL; ``{"success": true, "data": ...}``.
+    GET for anyone signed in; the writes for staff or ``integrations.use_service_api``."""
+
+    permission_classes = [CanUseServiceAPI]
 
     def initial(self, request, *args, **kwargs):
         # The raw body is what is forwarded. Read it before authentication: a session's CSRF check reads
@@ -142,6 +147,8 @@ class ServiceProxyView(ServicesAPIView):
 
 
 class ServiceDetectView(ServicesAPIView):
+    permission_classes = [CanUseServiceAPI]
+
     @extend_schema(operation_id="services_detect", request=None, responses={200: ServiceDetectOutputSerializer, **ERRORS})
     def post(self, request, pk):
         service = get_object_or_404(Service, pk=pk)
@@ -150,6 +157,8 @@ class ServiceDetectView(ServicesAPIView):
 
 
 class ServiceTestView(ServicesAPIView):
+    permission_classes = [CanUseServiceAPI]
+
     @extend_schema(operation_id="services_test", request=None, responses={200: ServiceTestOutputSerializer, **ERRORS})
     def post(self, request, pk):
         service = get_object_or_404(Service, pk=pk)

@@ -124,3 +124,23 @@ def test_a_grid_window_given_by_one_end_is_25_hours_long(admin_client_jwt, file_
     r = admin_client_jwt.get("/api/epg/grid/", {"end": end})
     assert r.status_code == 200, r.content
     assert [p["title"] for p in r.json()["data"]] == ["At 60", "At 80"]
+
+
+@pytest.mark.parametrize("path", ["/api/epg/epgdata/", "/api/epg/grid/"])
+def test_a_source_filter_past_int64_matches_nothing_and_odd_digits_are_400(admin_client_jwt, file_source, path):
+    """Defect 7: 9223372036854775808 was a 500 on SQLite (OverflowError)."""
+    import_now(file_source("iptv-org-base.guide.xml"))
+    for value in ("9223372036854775808", "99999999999999999999999999"):
+        r = admin_client_jwt.get(f"{path}?epg_source={value}")
+        assert r.status_code == 200, r.content
+        assert r.json() == ([] if path.endswith("epgdata/") else {"data": []})
+    r = admin_client_jwt.get(f"{path}?epg_source=%C2%B2")  # "²": str.isdigit() says yes, int() says no
+    assert r.status_code == 400 and r.json() == {"epg_source": ["A valid integer is required."]}
+
+
+def test_the_default_grid_window_follows_the_project_clock(admin_client_jwt, file_source, clock):
+    xml, base = guide_around_now()
+    import_now(file_source("now.xml", xml))
+    clock.travel(3 * 3600)  # three hours later: -1 and 0 have ended, 25 starts within 24 h
+    r = admin_client_jwt.get("/api/epg/grid/")
+    assert [p["title"] for p in r.json()["data"]] == ["At 2", "At 23", "At 25"]

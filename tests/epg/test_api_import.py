@@ -1,4 +1,6 @@
 """POST /api/epg/import/: Dispatcharr's {"success": ..., "message": ...}."""
+from datetime import timezone
+
 import pytest
 
 from epg.models import EPGSource
@@ -20,11 +22,12 @@ def test_it_accepts_and_claims(admin_client_jwt, django_capture_on_commit_callba
     assert row.status == "fetching" and row.run_token
     assert queued == [(source.pk, row.run_token)]
 
-    # a second request while it runs: 202 again, and nothing new started
+    # a second request while it runs: 202 again (the contract's shape), nothing new started, and it says so
     with django_capture_on_commit_callbacks(execute=True):
         r = admin_client_jwt.post("/api/epg/import/", {"id": source.pk}, format="json")
     assert r.status_code == 202
-    assert r.json() == {"success": True, "message": "EPG data import initiated."}
+    since = row.status_changed_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert r.json() == {"success": True, "message": f"An import is already running (since {since})."}
     assert len(queued) == 1 and EPGSource.objects.get(pk=source.pk).run_token == row.run_token
 
 
@@ -74,3 +77,35 @@ def test_a_broker_outage_is_written_on_the_row(admin_client_jwt, django_capture_
     row = EPGSource.objects.get(pk=source.pk)
     assert row.status == "error"
     assert row.last_message == "Could not queue the import (task broker unavailable: ConnectionError)."
+
+
+def test_after_a_worker_is_killed_mid_import_the_sweep_frees_it_and_a_request_starts_a_new_one(
+        admin_client_jwt, django_capture_on_commit_callbacks, monkeypatch, clock, settings):
+    """Defect 4: kill -9 of the worker left the source "parsing 19 %" and every request answered
+    "EPG data import initiated." while nothing started."""
+    from epg import tasks
+    from homelab.tasks import sweep_jobs
+
+    queued = []
+    monkeypatch.setattr(tasks.import_source, "delay", lambda *a: queued.append(a))
+    source = EPGSource.objects.create(name="A", url="http://guide.example/epg.xml")
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client_jwt.post("/api/epg/import/", {"id": source.pk}, format="json")
+    token = queued[0][1]
+    EPGSource.objects.filter(pk=source.pk).update(status="parsing", progress=19, heartbeat_at=clock.now())
+    # the worker is killed here: no heartbeat any more
+    r = admin_client_jwt.post("/api/epg/import/", {"id": source.pk}, format="json")
+    assert r.json()["message"].startswith("An import is already running (since ")
+    clock.travel(settings.JOB_HEARTBEAT_STALE + 1)
+    sweep_jobs()
+    assert EPGSource.objects.get(pk=source.pk).status == "error"
+    with django_capture_on_commit_callbacks(execute=True):
+        r = admin_client_jwt.post("/api/epg/import/", {"id": source.pk}, format="json")
+    assert r.status_code == 202 and r.json() == {"success": True, "message": "EPG data import initiated."}
+    assert len(queued) == 2 and queued[1][1] != token
+
+
+def test_an_id_past_int64_is_404(admin_client_jwt):
+    """Defect 7: an id the database cannot hold is an unknown source, not a 500."""
+    r = admin_client_jwt.post("/api/epg/import/", {"id": 9223372036854775808}, format="json")
+    assert r.status_code == 404 and r.json() == {"success": False, "message": "EPG source not found."}

@@ -257,3 +257,79 @@ def test_editing_a_source_deleted_meanwhile_is_404(admin_client_jwt, db, monkeyp
     assert r.status_code == 404
     assert r.json() == {"detail": "Not found."}
     assert not EPGSource.objects.filter(pk=source.pk).exists()
+
+
+@pytest.mark.parametrize("method", ["get", "put", "patch", "delete"])
+def test_a_source_id_past_int64_is_404(admin_client_jwt, db, method):
+    """Defect 7: /api/epg/sources/9223372036854775808/ was a 500 on SQLite (OverflowError)."""
+    r = getattr(admin_client_jwt, method)("/api/epg/sources/9223372036854775808/", {}, format="json")
+    assert r.status_code == 404 and r.json() == {"detail": "No EPGSource matches the given query."}
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("refresh_interval", 100000000, "Ensure this value is less than or equal to 8760."),  # defect 1
+    ("refresh_interval", 8761, "Ensure this value is less than or equal to 8760."),
+    ("refresh_interval", -1, "Ensure this value is greater than or equal to 0."),
+    ("priority", 2 ** 70, "Ensure this value is less than or equal to 2147483647."),
+    ("priority", -(2 ** 70), "Ensure this value is greater than or equal to -2147483648."),
+])
+def test_intervals_and_numbers_out_of_range_are_400_and_create_no_schedule(admin_client_jwt, db, field, value,
+                                                                          message):
+    """Defect 1: refresh_interval 100000000 was a 201, and beat then died at every start (OverflowError)."""
+    from django_celery_beat.models import PeriodicTask
+
+    tasks_before = PeriodicTask.objects.count()
+    r = admin_client_jwt.post("/api/epg/sources/", {"name": "Big", "url": "http://a.example/x.xml", field: value},
+                              format="json")
+    assert r.status_code == 400 and r.json() == {field: [message]}
+    source = EPGSource.objects.create(name="Kept", url="http://a.example/x.xml")
+    r = admin_client_jwt.patch(f"/api/epg/sources/{source.pk}/", {field: value}, format="json")
+    assert r.status_code == 400 and r.json() == {field: [message]}
+    assert EPGSource.objects.count() == 1 and PeriodicTask.objects.count() == tasks_before + 1
+
+
+def test_a_year_is_the_longest_refresh_interval(admin_client_jwt, db):
+    r = admin_client_jwt.post("/api/epg/sources/", {"name": "Yearly", "url": "http://a.example/x.xml",
+                                                    "refresh_interval": 8760}, format="json")
+    assert r.status_code == 201 and r.json()["refresh_interval"] == 8760
+
+
+def test_the_admin_form_refuses_a_refresh_interval_over_a_year(admin_client, db):
+    r = admin_client.post("/admin/epg/epgsource/add/", {"name": "Admin", "source_type": "url",
+                                                        "url": "http://a.example/x.xml", "is_active": "on",
+                                                        "priority": "0", "refresh_interval": "100000000"})
+    assert r.status_code == 200
+    assert "Ensure this value is less than or equal to 8760." in r.content.decode()
+    assert not EPGSource.objects.filter(name="Admin").exists()
+
+
+def test_a_source_stored_before_the_bound_is_brought_to_a_year_with_its_beat_row(db):
+    import importlib
+
+    from django.apps import apps
+    from django_celery_beat.models import PeriodicTask
+
+    migration = importlib.import_module("epg.migrations.0008_bounded_intervals")
+    source = EPGSource.objects.create(name="Old", url="http://a.example/x.xml", refresh_interval=6)
+    EPGSource.objects.filter(pk=source.pk).update(refresh_interval=100000000)
+    migration.clamp(apps, None)
+    source.refresh_from_db()
+    task = PeriodicTask.objects.get(pk=source.periodic_task_id)
+    assert source.refresh_interval == 8760 and (task.interval.every, task.interval.period) == (8760, "hours")
+
+
+def test_the_status_rule_lives_on_the_model_not_in_a_pre_save_handler(db):
+    from django.db.models.signals import pre_save
+
+    assert not pre_save.has_listeners(EPGSource)
+    source = EPGSource(name="M", url="http://a.example/x.xml", is_active=False)
+    source.save()
+    assert EPGSource.objects.get(pk=source.pk).status == "disabled"
+    source.is_active = True
+    source.save()
+    assert EPGSource.objects.get(pk=source.pk).status == "idle"
+    EPGSource.objects.filter(pk=source.pk).update(status="parsing")
+    source.refresh_from_db()
+    source.is_active = False
+    source.save()  # an import is running: it ends as it ends
+    assert EPGSource.objects.get(pk=source.pk).status == "parsing"

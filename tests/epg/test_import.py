@@ -4,8 +4,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from epg import services
+from epg import services, tasks
 from epg.models import EPGChannel, EPGSource, Programme
+
+from homelab import jobs
 
 from .conftest import import_now
 
@@ -130,9 +132,9 @@ def test_entities_and_episode_numbers_are_stored(file_source):
 
 def test_a_second_claim_while_running_starts_nothing(file_source):
     source = file_source("iptv-org-base.guide.xml")
-    assert services.request_refresh(source) is True
-    token = EPGSource.objects.get(pk=source.pk).run_token
-    assert services.request_refresh(source) is False
+    token = services.request_refresh(source)
+    assert token and EPGSource.objects.get(pk=source.pk).run_token == token
+    assert services.request_refresh(source) is None
     row = EPGSource.objects.get(pk=source.pk)
     assert row.status == "fetching" and row.run_token == token
     # a stale task (another token) does nothing; the claimed one runs
@@ -186,17 +188,69 @@ def test_a_refused_connection_is_an_error(db):
     assert source.last_message == "Download failed: GET http://127.0.0.1:9/guide.xml: connection refused"
 
 
-def test_stuck_imports_are_reset(db, settings):
-    from datetime import timedelta
-
-    from django.utils import timezone
+def test_a_queued_import_never_started_is_reset_after_the_task_time_limit(db, settings, clock):
+    from homelab.tasks import sweep_jobs
 
     source = EPGSource.objects.create(name="s", url="http://x.example/g.xml")
-    EPGSource.objects.filter(pk=source.pk).update(
-        status="parsing", status_changed_at=timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 700))
-    assert services.sweep_stuck() == 1
+    assert services.request_refresh(source)
+    clock.travel(settings.JOB_HEARTBEAT_STALE * 10)
+    assert sweep_jobs() == {}  # waiting in the queue for a busy worker is no lost claim
+    clock.travel(settings.CELERY_TASK_TIME_LIMIT + 700)
+    assert sweep_jobs() == {"epg.EPGSource": 1}
     source.refresh_from_db()
     assert source.status == "error" and source.last_message.startswith("Reset: still running after")
+
+
+def test_a_running_import_touches_its_heartbeat_as_it_goes(file_source, clock, settings):
+    settings.JOB_HEARTBEAT_INTERVAL = 5
+    source = file_source("iptv-org-base.guide.xml")
+    token = services.request_refresh(source)
+    assert EPGSource.objects.get(pk=source.pk).heartbeat_at is None  # queued: no worker yet
+    progress = services._Progress(source.pk, token)
+    progress(EPGSource.Status.PARSING, 10, "Parsing the guide.", force=True)
+    first = EPGSource.objects.get(pk=source.pk).heartbeat_at
+    assert first is not None
+    clock.travel(6)
+    progress(EPGSource.Status.PARSING, 10, "Parsing the guide.")  # no new percent: only the heartbeat
+    assert (EPGSource.objects.get(pk=source.pk).heartbeat_at - first).total_seconds() >= 6
+    clock.travel(6)
+    progress.beat()
+    assert (EPGSource.objects.get(pk=source.pk).heartbeat_at - first).total_seconds() >= 12
+    started = clock.now()
+    assert services.run_import(source.pk, token) == "success"
+    assert EPGSource.objects.get(pk=source.pk).heartbeat_at >= started.replace(microsecond=0)
+
+
+def test_an_import_lost_with_its_worker_is_freed_by_the_sweep_within_two_minutes(file_source, clock, settings):
+    from homelab.tasks import sweep_jobs
+
+    source = file_source("iptv-org-base.guide.xml")
+    token = services.request_refresh(source)
+    progress = services._Progress(source.pk, token)
+    progress(EPGSource.Status.PARSING, 19, "Parsed 1000 programmes.", force=True)  # then kill -9
+    clock.travel(settings.JOB_HEARTBEAT_STALE - 1)
+    assert sweep_jobs() == {}
+    clock.travel(2)
+    assert settings.JOB_HEARTBEAT_STALE + 30 <= 120  # the sweep runs every 30 s
+    assert sweep_jobs() == {"epg.EPGSource": 1}
+    row = EPGSource.objects.get(pk=source.pk)
+    assert (row.status, row.progress, row.run_token) == ("error", 0, "")
+    assert row.last_message == (f"Stopped: no heartbeat for {int(settings.JOB_HEARTBEAT_STALE)} s "
+                                "(the worker was lost); run it again.")
+    # the lost run, were it only slow, stops at its next write instead of overwriting a new claim
+    with pytest.raises(services.ImportAborted):
+        progress(EPGSource.Status.PARSING, 40, "Parsed 2000 programmes.", force=True)
+    assert services.request_refresh(source)  # and a new import can start
+
+
+def test_services_never_import_tasks():
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(services))
+    imported = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+    imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    assert [m for m in imported if m.endswith("tasks")] == []
 
 
 def test_a_temporary_download_failure_keeps_the_claim_for_a_retry(fake_server, fixture_path):
@@ -207,7 +261,7 @@ def test_a_temporary_download_failure_keeps_the_claim_for_a_retry(fake_server, f
     source = EPGSource.objects.create(name="u", url=f"{srv.url}/guide.xml")
     assert services.request_refresh(source)
     token = EPGSource.objects.get(pk=source.pk).run_token
-    with pytest.raises(services.RetryLater):
+    with pytest.raises(jobs.RetryLater):
         services.run_import(source.pk, token, may_retry=True)
     row = EPGSource.objects.get(pk=source.pk)
     assert row.status == "fetching" and row.run_token == token
@@ -231,13 +285,13 @@ def test_the_periodic_refresh_claims_and_runs(file_source):
     source = file_source("iptv-org-base.guide.xml", refresh_interval=6)
     task = PeriodicTask.objects.get(pk=source.periodic_task_id)
     assert (task.task, task.args) == ("epg.refresh_due", f"[{source.pk}]")
-    services.refresh_due(source.pk)
+    tasks.refresh_due(source.pk)
     source.refresh_from_db()
     assert source.status == "success" and source.programme_count == 6
-    services.refresh_due(4242)  # gone: nothing happens
+    tasks.refresh_due(4242)  # gone: nothing happens
     dummy = EPGSource.objects.create(name="dummy", source_type="dummy", refresh_interval=6)
     assert dummy.periodic_task_id is None
-    services.refresh_due(dummy.pk)
+    tasks.refresh_due(dummy.pk)
     assert EPGSource.objects.get(pk=dummy.pk).status == "idle"
 
 
@@ -307,3 +361,30 @@ def test_a_download_shows_its_progress_and_stops_when_the_source_is_deleted(fake
     assert downloading and downloading[0].startswith(f"Downloading {srv.url}/guide.xml: ")
     assert "Parsing the guide." not in seen  # it stopped in the download, not after it
     assert EPGChannel.objects.count() == 0
+
+
+def test_the_import_task_retries_a_temporary_failure_after_the_job_kits_backoff(db, settings, monkeypatch):
+    settings.JOB_RETRY_BACKOFF, settings.JOB_RETRY_MAX_DELAY, settings.JOB_MAX_RETRIES = 3, 600, 4
+    calls = []
+
+    def run_import(source_id, token, *, may_retry):
+        calls.append(may_retry)
+        raise jobs.RetryLater("HTTP 503")
+
+    class Retried(Exception):
+        pass
+
+    def retry(**kw):
+        calls.append(kw)
+        return Retried()
+
+    monkeypatch.setattr(services, "run_import", run_import)
+    monkeypatch.setattr(tasks.import_source, "retry", retry)
+    tasks.import_source.push_request(retries=2)
+    try:
+        with pytest.raises(Retried):
+            tasks.import_source.run(1, "t")
+    finally:
+        tasks.import_source.pop_request()
+    assert calls[0] is True
+    assert calls[1]["countdown"] == 12 and calls[1]["max_retries"] == 4

@@ -97,13 +97,16 @@ def test_a_successful_import_queues_the_clean_up_and_regeneration(file_source, d
 
     queued = []
     monkeypatch.setattr(tasks.after_import, "delay", lambda *a: queued.append(a))
+    def run_task(source):
+        token = services.request_refresh(source)
+        with django_capture_on_commit_callbacks(execute=True):
+            return tasks.import_source.run(source.pk, token)
+
     source = file_source("iptv-org-base.guide.xml")
-    with django_capture_on_commit_callbacks(execute=True):
-        import_now(source)
+    assert run_task(source) == "success"
     assert queued == [(source.pk,)]
     bad = file_source("own-broken.xml")
-    with django_capture_on_commit_callbacks(execute=True):
-        import_now(bad)
+    assert run_task(bad) == "error"
     assert queued == [(source.pk,)]  # a failed import leaves the output alone
 
 

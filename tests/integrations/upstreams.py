@@ -1,4 +1,5 @@
-"""Fake upstream services, one per auth mode, over real local HTTP (tests.fakes.FakeServer)."""
+"""Fake upstream services, one per auth mode, over real local HTTP (tests.fakes.FakeServer). Token expiry reads
+``homelab.clock``, as the client does: a test moves the clock (the ``clock`` fixture) instead of sleeping."""
 from __future__ import annotations
 
 import base64
@@ -7,6 +8,7 @@ import secrets
 import threading
 import time
 
+from homelab import clock
 from tests.fakes import FakeServer
 
 ARR_KEY = "arr-key-0123456789"
@@ -17,7 +19,7 @@ def make_jwt(lifetime: float, kind: str = "access") -> str:
     def b64(obj) -> str:
         return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
 
-    claims = {"exp": time.time() + lifetime, "token_type": kind, "jti": secrets.token_hex(8)}
+    claims = {"exp": clock.time() + lifetime, "token_type": kind, "jti": secrets.token_hex(8)}
     return f"{b64({'alg': 'HS256', 'typ': 'JWT'})}.{b64(claims)}.{secrets.token_hex(16)}"
 
 
@@ -128,7 +130,7 @@ class Dispatcharr:
 
     def _issue_access(self):
         token = make_jwt(self.lifetime)
-        self.access[token] = time.time() + self.lifetime
+        self.access[token] = clock.time() + self.lifetime
         return token
 
     def login(self, call):
@@ -156,7 +158,7 @@ class Dispatcharr:
 
     def sources(self, call):
         token = call.headers.get("authorization", "").removeprefix("Bearer ")
-        if self.access.get(token, 0) < time.time():
+        if self.access.get(token, 0) < clock.time():
             return 401, {"detail": "Given token not valid for any token type", "code": "token_not_valid"}
         return 200, [{"id": 1, "name": "XMLTV"}]
 

@@ -4,12 +4,12 @@ Queues the import of one or more EPG sources (the Celery worker runs it); with -
 progress bar (on a terminal) until each ends, and exits non-zero when one failed.
 """
 import sys
-import time
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from epg import services
+from epg import services, tasks
+from homelab import clock
 from epg.models import EPGSource
 
 
@@ -39,7 +39,7 @@ class Command(BaseCommand):
         for source in sources:
             try:
                 with transaction.atomic():
-                    started = services.request_refresh(source)
+                    started = tasks.request_import(source)
             except services.RefreshRefused as exc:
                 raise CommandError(f"{source.name}: {exc}") from None
             self.stdout.write(f"{source.name}: {'refresh queued' if started else 'already refreshing'}")
@@ -54,7 +54,7 @@ class Command(BaseCommand):
             from tqdm import tqdm
 
             bar = tqdm(total=100 * len(watched), unit="%", desc="EPG refresh", file=sys.stdout)
-        deadline = time.monotonic() + timeout
+        deadline = clock.monotonic() + timeout
         done = {}
         try:
             while True:
@@ -76,9 +76,9 @@ class Command(BaseCommand):
                     bar.update(total - bar.n)
                 if len(done) == len(watched):
                     break
-                if time.monotonic() > deadline:
+                if clock.monotonic() > deadline:
                     raise CommandError(f"Timed out after {timeout:.0f} s waiting for the refresh.")
-                time.sleep(0.5)
+                clock.sleep(0.5)
         finally:
             if bar is not None:
                 bar.close()

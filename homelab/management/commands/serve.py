@@ -1,7 +1,8 @@
 """`make run`: the whole stack in the foreground until Ctrl-C or SIGTERM.
 
 Starts the embedded Redis (when REDIS_URL is unset), migrates, creates the admin user from
-HOMELAB_ADMIN_USER / HOMELAB_ADMIN_PASSWORD, then runs the web server (uvicorn, ASGI), one Celery worker
+HOMELAB_ADMIN_USER / HOMELAB_ADMIN_PASSWORD, frees the claims of jobs whose workers are gone (a previous run
+killed mid-job: ``homelab.jobs.free_dead_claims``) and their leftover downloads, then runs the web server (uvicorn, ASGI), one Celery worker
 and Celery beat as child processes. When any child exits, or on SIGINT/SIGTERM, it stops them all.
 """
 from __future__ import annotations
@@ -17,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from homelab import embedded
+from homelab import embedded, jobs
 from homelab.crypto import DecryptionError
 from homelab.fields import check_decryptable
 from homelab.webtoken import get_web_token
@@ -48,7 +49,7 @@ class Command(BaseCommand):
             self.prepare()
             python = sys.executable
             web = [python, "-m", "uvicorn", "homelab.asgi:application", "--host", host, "--port", str(port),
-                   "--lifespan", "off", "--timeout-graceful-shutdown", "10"]
+                   "--lifespan", "off", "--timeout-graceful-shutdown", "10", *self.proxy_header_args()]
             self.spawn("web", web)
             if not no_worker:
                 self.spawn("worker", [python, "-m", "celery", "-A", "homelab", "worker", "--loglevel", settings.LOG_LEVEL,
@@ -56,7 +57,7 @@ class Command(BaseCommand):
                                       "--hostname", f"homelab-{port}@%h"])
             if not no_beat:
                 self.spawn("beat", [python, "-m", "celery", "-A", "homelab", "beat", "--loglevel", settings.LOG_LEVEL,
-                                    "--pidfile", "", "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"])
+                                    "--pidfile", "", "--scheduler", "homelab.beat:SafeDatabaseScheduler"])
             self.log(f"homelab is up on http://{host}:{port}/ (admin /admin/, API docs /api/docs/, health /healthz)")
             code = self.wait()
         except (DecryptionError, RuntimeError) as exc:
@@ -66,6 +67,14 @@ class Command(BaseCommand):
             embedded.stop(redis_proc)
         if code:
             raise CommandError("A process of the stack exited; everything was stopped.", returncode=code)
+
+    @staticmethod
+    def proxy_header_args() -> list[str]:
+        """uvicorn believes X-Forwarded-For / -Proto only from TRUSTED_PROXIES (by default it believes loopback
+        peers, so anyone on the machine could pick the address a login throttle sees)."""
+        if not settings.TRUSTED_PROXIES:
+            return ["--no-proxy-headers"]
+        return ["--proxy-headers", "--forwarded-allow-ips", ",".join(settings.TRUSTED_PROXIES)]
 
     def log(self, message: str) -> None:
         self.stderr.write(f"[serve] {message}")
@@ -83,6 +92,10 @@ class Command(BaseCommand):
             self.log("No admin user yet: set HOMELAB_ADMIN_USER and HOMELAB_ADMIN_PASSWORD, or run "
                      "`.venv/bin/python manage.py createsuperuser` in another terminal.")
         get_web_token()  # generated (and logged once) on first start
+        # before our worker starts: a running job whose heartbeat is older than three intervals has no live
+        # worker (ours are not started yet; another stack's sharing the database beat every few seconds)
+        for label, count in jobs.free_dead_claims().items():
+            self.log(f"Freed {count} {label} job(s) left running by a stopped worker.")
 
     def spawn(self, name: str, argv: list[str]) -> None:
         proc = subprocess.Popen(argv, start_new_session=True, stdin=subprocess.DEVNULL)
