@@ -7,4 +7,4 @@ class PreviewsConfig(AppConfig):
     verbose_name = "Previews"
 
     def ready(self):
-        from . import schedule_tasks  # noqa: F401 - part 2: the schedule and webhook tasks
+        from . import realtime, schedule_tasks  # noqa: F401 - part 2: /previews/ws/jobs, schedule and webhook tasks
