@@ -306,7 +306,7 @@ EPG_MAX_XML_BYTES = env.int("EPG_MAX_XML_BYTES", default=8 << 30)
 EPG_IMPORT_BATCH_SIZE = env.int("EPG_IMPORT_BATCH_SIZE", default=5000)
 
 # --- Previews: Plex preview thumbnails (BIF) ----------------------------------------------------
-PLEX_TV_URL = env.str("PLEX_TV_URL", default="https://plex.tv")
+# (PLEX_TV_URL, PLEX_CLIENT_IDENTIFIER and PLEX_PRODUCT are the plex auth mode's, above)
 # Logins per client IP: the form at /previews/login and /previews/api/auth/login (Flask-Limiter syntax).
 PREVIEWS_LOGIN_RATE = env.str("PREVIEWS_LOGIN_RATE", default="5/minute")
 PREVIEWS_API_LOGIN_RATE = env.str("PREVIEWS_API_LOGIN_RATE", default="10/minute")

@@ -7,9 +7,7 @@ sends them through its own ``requests`` session, outside that seam, so it is not
 """
 from __future__ import annotations
 
-import hashlib
 import logging
-import uuid
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -17,12 +15,11 @@ from django.conf import settings
 from lxml import etree
 
 from homelab import http
+from integrations.auth.plex import plex_headers, plex_tv_client
 from integrations.client import APIError, GenericAPIClient
 
 logger = logging.getLogger("previews.plex")
 
-PRODUCT = "homelab"
-VERSION = "0.1"
 VIDEO_LIBRARY_TYPES = ("movie", "show")
 EPISODE_TYPE = 4  # Plex's metadata type number of an episode (?type=4 lists a show library's episodes)
 PLEX_AUTH_APP = "https://app.plex.tv/auth"
@@ -35,16 +32,6 @@ class PlexError(Exception):
     def __init__(self, reason: str, *, auth: bool = False, status: int | None = None, missing: bool = False):
         super().__init__(reason)
         self.reason, self.auth, self.status, self.missing = reason, auth, status, missing
-
-
-def client_identifier() -> str:
-    """A stable X-Plex-Client-Identifier for this installation (derived from SECRET_KEY, never revealing it)."""
-    return str(uuid.UUID(hashlib.sha256(b"homelab-plex:" + settings.SECRET_KEY.encode()).hexdigest()[:32]))
-
-
-def plex_headers() -> dict:
-    return {"X-Plex-Product": PRODUCT, "X-Plex-Version": VERSION, "X-Plex-Client-Identifier": client_identifier(),
-            "X-Plex-Device-Name": "homelab previews"}
 
 
 def _reason(exc: APIError, what: str, path: str) -> PlexError:
@@ -98,7 +85,7 @@ class PlexServer:
 
     def _xml(self, path: str, params: dict | None = None):
         try:
-            text = self.client.get(path, params=params, headers={**plex_headers(), "Accept": "application/xml"})
+            text = self.client.get(path, params=params, headers={"Accept": "application/xml"})
         except APIError as exc:
             raise _reason(exc, f"the Plex server at {self.url}", path) from None
         if not isinstance(text, str) or not text.lstrip().startswith("<"):
@@ -174,14 +161,13 @@ class PlexTV:
 
     def __init__(self, token: str | None = None):
         try:
-            self.client = GenericAPIClient(settings.PLEX_TV_URL, api_key=token or None, auth_type="plex")
+            self.client = plex_tv_client(token or None)
         except APIError as exc:
             raise PlexError(str(exc)) from None
 
     def _call(self, method: str, path: str, **kwargs):
         try:
-            body = self.client.request(method, path, headers={**plex_headers(), "Accept": "application/json"},
-                                       **kwargs)
+            body = self.client.request(method, path, headers={"Accept": "application/json"}, **kwargs)
         except APIError as exc:
             raise _reason(exc, "plex.tv", path) from None
         if not isinstance(body, (dict, list)):
@@ -192,8 +178,8 @@ class PlexTV:
         body = self._call("POST", "/api/v2/pins", params={"strong": "true"})
         if not isinstance(body, dict) or "id" not in body or "code" not in body:
             raise PlexError("plex.tv answered a PIN without an id or code.")
-        query = urlencode({"clientID": client_identifier(), "code": body["code"],
-                           "context[device][product]": PRODUCT})
+        query = urlencode({"clientID": plex_headers()["X-Plex-Client-Identifier"], "code": body["code"],
+                           "context[device][product]": settings.PLEX_PRODUCT})
         return {"id": body["id"], "code": body["code"], "auth_url": f"{PLEX_AUTH_APP}#?{query}"}
 
     def check_pin(self, pin_id: int) -> dict:

@@ -8,15 +8,11 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, permissions
 
 from homelab import errors
+from homelab.net import client_ip
 from homelab.api.views import HomelabAPIView
 
 from .. import ratelimit
 from . import serializers as s
-
-
-def client_ip(request) -> str:
-    """The client's address for the rate limits (replaced by homelab.net.client_ip once it lands)."""
-    return request.META.get("REMOTE_ADDR") or "unknown"
 
 
 class ReadAnyWriteStaff(permissions.BasePermission):

@@ -138,3 +138,20 @@ def test_the_page_after_login_lists_the_jobs_and_needs_a_session(api_client, web
     api_client.post("/previews/login", {"token": web_token})
     page = api_client.get("/previews/")
     assert page.status_code == 200 and b"&lt;Movies&gt;" in page.content and b"completed" in page.content
+
+
+def test_behind_a_trusted_proxy_the_limits_key_on_the_forwarded_client(api_client, web_token, settings):
+    settings.TRUSTED_PROXIES = ["10.9.9.9"]
+    proxy = {"REMOTE_ADDR": "10.9.9.9"}
+    for _ in range(5):
+        api_client.post("/previews/login", {"token": "wrong"}, HTTP_X_FORWARDED_FOR="203.0.113.5", **proxy)
+    assert api_client.post("/previews/login", {"token": "wrong"}, HTTP_X_FORWARDED_FOR="203.0.113.5",
+                           **proxy).status_code == 429
+    assert api_client.post("/previews/login", {"token": "wrong"}, HTTP_X_FORWARDED_FOR="203.0.113.6",
+                           **proxy).status_code == 401
+    # a client that is not the proxy cannot pick its own address
+    for _ in range(5):
+        api_client.post("/previews/login", {"token": "wrong"}, HTTP_X_FORWARDED_FOR="198.51.100.1",
+                        REMOTE_ADDR="192.0.2.1")
+    assert api_client.post("/previews/login", {"token": "wrong"}, HTTP_X_FORWARDED_FOR="198.51.100.2",
+                           REMOTE_ADDR="192.0.2.1").status_code == 429
