@@ -200,6 +200,7 @@ def create_schedule(*, name: str, library_id: str, library_name: str = "", enabl
     task = PeriodicTask.objects.create(
         name=_task_name(name, schedule_id), task=TASK, args=json.dumps([str(schedule_id)]), enabled=enabled,
         last_run_at=now,  # the base of the first next_run (beat counts an interval from here too)
+        queue=settings.PREVIEWS_QUEUE or None,  # beat sends it where the previews workers listen
         description=f"Generate previews of library {library_name or library_id} (schedule {name}).",
         **_timing(timing, None))
     schedule = Schedule.objects.create(id=schedule_id, name=name, library_id=library_id, library_name=library_name,
