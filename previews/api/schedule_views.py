@@ -24,7 +24,7 @@ def _schedule(schedule_id):
 
 
 def plex_library(library_id: str) -> dict:
-    """The library as the Plex server lists it; 400 when it has none with that id (502 when Plex is down)."""
+    """The library as the Plex server lists it; 400 when it has none with that id (424 PLEX_UNAVAILABLE when Plex is down)."""
     try:
         library = PlexServer.for_service(PreviewSettings.load().plex_service).library(library_id)
     except PlexError as exc:

@@ -46,10 +46,10 @@ def test_bad_queries(client, configured, query, status, code):
     assert response.status_code == status and response.json()["code"] == code
 
 
-def test_plex_down_is_502_saying_why(client, configured):
+def test_plex_down_is_424_plex_unavailable_saying_why(client, configured):
     _plex_goes_down()
     response = client.get("/previews/api/plex/path-check?library_id=1")
-    assert response.status_code == 502 and response.json()["code"] == "SERVER_ERROR"
+    assert response.status_code == 424 and response.json()["code"] == "PLEX_UNAVAILABLE"
     assert "Could not reach the Plex server" in response.json()["error"]
 
 
