@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 
 from django.db import transaction
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import authentication, exceptions
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -26,7 +27,6 @@ from . import schedule_serializers as s
 from .base import AUTH, ERRORS, NOT_FOUND, PLEX_DOWN, PreviewsAPIView
 from .plex_views import _raise
 
-TOKEN_PARAM = OpenApiParameter("token", str, description="The web token (these senders cannot set a header).")
 
 
 class QueryTokenAuthentication(authentication.BaseAuthentication):
@@ -43,6 +43,14 @@ class QueryTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return 'Bearer realm="api"'  # a 401 (not DRF's 403 for an authenticator without a header)
+
+
+class QueryTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "previews.api.webhook_views.QueryTokenAuthentication"
+    name = "previewsQueryToken"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "query", "name": "token"}
 
 
 class WebhookView(PreviewsAPIView):
@@ -79,8 +87,7 @@ class PlexWebhookView(WebhookView):
             raw = raw.read()
         return webhooks.parse_plex(raw)
 
-    @extend_schema(operation_id="previews_webhook_plex", parameters=[TOKEN_PARAM],
-                   request={"multipart/form-data": s.PlexWebhookInput},
+    @extend_schema(operation_id="previews_webhook_plex", request={"multipart/form-data": s.PlexWebhookInput},
                    responses={200: s.WebhookAccepted, **ERRORS})
     def post(self, request):
         return super().post(request)
@@ -92,8 +99,7 @@ class SonarrWebhookView(WebhookView):
     def parse(self, request):
         return webhooks.parse_sonarr(request.data)
 
-    @extend_schema(operation_id="previews_webhook_sonarr", parameters=[TOKEN_PARAM],
-                   request={"application/json": {"type": "object", "description": "Sonarr's webhook JSON "
+    @extend_schema(operation_id="previews_webhook_sonarr", request={"application/json": {"type": "object", "description": "Sonarr's webhook JSON "
                                                                                   "(eventType Download)."}},
                    responses={200: s.WebhookAccepted, **ERRORS})
     def post(self, request):
@@ -106,8 +112,7 @@ class RadarrWebhookView(WebhookView):
     def parse(self, request):
         return webhooks.parse_radarr(request.data)
 
-    @extend_schema(operation_id="previews_webhook_radarr", parameters=[TOKEN_PARAM],
-                   request={"application/json": {"type": "object", "description": "Radarr's webhook JSON "
+    @extend_schema(operation_id="previews_webhook_radarr", request={"application/json": {"type": "object", "description": "Radarr's webhook JSON "
                                                                                   "(eventType Download)."}},
                    responses={200: s.WebhookAccepted, **ERRORS})
     def post(self, request):
