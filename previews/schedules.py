@@ -54,9 +54,16 @@ def parse_cron(expression) -> dict:
                                                f"day-of-week); {expression!r} has {len(parts)}.")
     fields = dict(zip(CRON_FIELDS, parts))
     try:
-        celery_crontab(**fields)
+        schedule = celery_crontab(**fields)
     except (ValueError, TypeError, IndexError, KeyError) as exc:
         raise ScheduleError("cron_expression", f"Invalid cron expression {expression!r}: {exc}") from None
+    try:  # "0 0 31 2 *" parses but never comes: beat could not compute its next run
+        start = clock.now()
+        schedule.nowfun = lambda: start
+        schedule.remaining_estimate(start)
+    except (RuntimeError, ValueError, OverflowError) as exc:
+        raise ScheduleError("cron_expression", f"The cron expression {expression!r} never matches a date "
+                                               f"({exc}).") from None
     return fields
 
 
@@ -108,9 +115,12 @@ def next_run(task: PeriodicTask, *, created_at=None):
         crontab = task.crontab
         tz = crontab.timezone
         base_local = base.astimezone(tz)
-        schedule = celery_crontab(**{name: getattr(crontab, name) for name in CRON_FIELDS},
-                                  nowfun=lambda: base_local)
-        upcoming = base_local + schedule.remaining_estimate(base_local)
+        try:
+            schedule = celery_crontab(**{name: getattr(crontab, name) for name in CRON_FIELDS},
+                                      nowfun=lambda: base_local)
+            upcoming = base_local + schedule.remaining_estimate(base_local)
+        except (RuntimeError, ValueError, OverflowError, TypeError):  # a row edited into one that never comes
+            return None
     elif task.interval_id:
         upcoming = base + timedelta(seconds=task.interval.every * SECONDS.get(task.interval.period, 60))
     else:

@@ -139,6 +139,17 @@ def test_delete_removes_the_schedule_and_its_beat_row(client, configured):
     assert schedule_tasks.run_schedule(sid) is None  # a beat message already sent finds nothing
 
 
+def test_a_beat_row_edited_into_a_date_that_never_comes_shows_no_next_run(client, configured):
+    from django_celery_beat.models import CrontabSchedule
+
+    sid = _create(client, name="Nightly", library_id="1", schedule_type="cron", cron_expression="0 2 * * *")
+    never = CrontabSchedule.objects.create(minute="0", hour="0", day_of_month="31", month_of_year="2",
+                                           day_of_week="*", timezone="UTC")
+    PeriodicTask.objects.filter(previews_schedule=sid).update(crontab=never)
+    row = _listed(client)[sid]
+    assert (row["cron_expression"], row["next_run"]) == ("0 0 31 2 *", None)
+
+
 def test_deleting_the_beat_row_deletes_the_schedule(client, configured):
     sid = _create(client, name="Nightly", library_id="1", schedule_type="cron", cron_expression="0 2 * * *")
     PeriodicTask.objects.filter(previews_schedule=sid).delete()
@@ -157,6 +168,8 @@ def test_unknown_schedules_are_404_not_found(client, method, suffix, schedule_id
     ({"schedule_type": "cron", "cron_expression": "61 2 * * *"}, "cron_expression"),
     ({"schedule_type": "cron", "cron_expression": "0 2 * *"}, "cron_expression"),
     ({"schedule_type": "cron", "cron_expression": "every night"}, "cron_expression"),
+    ({"schedule_type": "cron", "cron_expression": "0 0 31 2 *"}, "cron_expression"),  # never comes (was a 500)
+    ({"schedule_type": "cron", "cron_expression": "*/0 * * * *"}, "cron_expression"),
     ({"schedule_type": "cron"}, "cron_expression"),
     ({"schedule_type": "interval", "interval_minutes": 0}, "interval_minutes"),
     ({"schedule_type": "interval", "interval_minutes": -5}, "interval_minutes"),
