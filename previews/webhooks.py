@@ -62,7 +62,15 @@ def _dict(value, what: str) -> dict:
 
 
 def _str(value) -> str:
-    return value.strip() if isinstance(value, str) else ("" if value is None else str(value))
+    """Text of a payload field (NUL characters dropped: the database cannot store them)."""
+    text = value.strip() if isinstance(value, str) else ("" if value is None else str(value))
+    return text.replace("\x00", "")
+
+
+def _is_path(value: str) -> bool:
+    """An absolute POSIX or Windows path (Sonarr and Radarr may run on Windows)."""
+    return value.startswith("/") or value.startswith("\\\\") or (len(value) > 2 and value[1] == ":"
+                                                                   and value[2] in "\\/")
 
 
 def parse_plex(raw) -> Announcement:
@@ -98,11 +106,17 @@ def parse_plex(raw) -> Announcement:
 
 
 def _file_path(file: dict, folder: str, what: str) -> str:
-    path = _str(file.get("path"))
-    if not path and _str(file.get("relativePath")) and folder:
-        path = posixpath.join(folder, _str(file["relativePath"]))
+    raw = file.get("path")
+    if raw is not None and not isinstance(raw, str):
+        raise PayloadError(f"{what}.path must be a string.")
+    path = _str(raw)
+    relative = file.get("relativePath")
+    if not path and isinstance(relative, str) and relative.strip() and folder:
+        path = posixpath.join(folder, _str(relative))
     if not path:
         raise PayloadError(f"{what} has no 'path' (nor a 'relativePath' with the folder).")
+    if "\x00" in str(raw or "") or not _is_path(path) or len(path) > 4000:
+        raise PayloadError(f"{what}.path must be an absolute path, not {path[:200]!r}.")
     return path
 
 

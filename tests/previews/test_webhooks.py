@@ -186,6 +186,11 @@ def test_other_plex_events_are_acknowledged_and_ignored(hook, payload):
     ("sonarr", {"eventType": "Download", "episodeFile": {"quality": "x"}},
      "episodeFile has no 'path' (nor a 'relativePath' with the folder)."),
     ("sonarr", {"instanceName": "Sonarr"}, "eventType is missing."),
+    ("radarr", {"eventType": "Download", "movieFile": {"path": 123}}, "movieFile.path must be a string."),
+    ("sonarr", {"eventType": "Download", "episodeFile": {"path": "\x00/x.mkv"}},
+     "episodeFile.path must be an absolute path, not '/x.mkv'."),
+    ("sonarr", {"eventType": "Download", "episodeFile": {"path": "x.mkv"}},
+     "episodeFile.path must be an absolute path, not 'x.mkv'."),
     ("sonarr", [1, 2], "The body must be a JSON object."),
     ("radarr", {"eventType": "Download", "movie": {"title": "x"}}, "A Download event needs movieFile (the imported "
                                                                     "file)."),
