@@ -346,7 +346,7 @@ def item_job(library_id: str, library_name: str, parts, pairs, config_folder: st
     """A running job of just these parts (skipped when the BIF exists, failed when the file is missing)."""
     now = clock.now()
     job = Job.objects.create(library_id=library_id[:50], library_name=library_name[:200],
-                             status=Job.Status.RUNNING, started_at=now, heartbeat_at=now)
+                             status=Job.Status.RUNNING, created_at=now, started_at=now, heartbeat_at=now)
     JobItem.objects.bulk_create([_item_row(job.pk, part, pairs, config_folder) for part in parts],
                                 ignore_conflicts=True)
     job = finish_if_done(job.pk)

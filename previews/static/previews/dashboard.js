@@ -9,6 +9,7 @@
   var current = {};   // job id -> title of the item being made
   var workers = {};   // worker_id -> {type, status, current_item, job_id}
   var reloadTimer = null;
+  var libraryNames = {};  // library id -> name (from /api/libraries)
 
   function $(id) { return document.getElementById(id); }
   function el(tag, attrs, text) {
@@ -169,6 +170,8 @@
       var select = $("library");
       select.textContent = "";
       if (!data.libraries.length) select.appendChild(el("option", {"value": ""}, "No movie or show library"));
+      data.libraries.forEach(function (lib) { libraryNames[lib.id] = lib.name; });
+      loadSchedules();
       data.libraries.forEach(function (lib) {
         var label = lib.name + " (" + lib.item_count + ")";
         var option = el("option", {"value": lib.id, "data-name": lib.name}, label);
@@ -215,7 +218,7 @@
       data.schedules.forEach(function (s) {
         var tr = el("tr", {"data-schedule": s.id});
         tr.appendChild(el("td", {}, s.name));
-        tr.appendChild(el("td", {}, s.library_id));
+        tr.appendChild(el("td", {}, libraryNames[s.library_id] || s.library_id));
         tr.appendChild(el("td", {}, s.schedule_type === "cron" ? "cron " + s.cron_expression :
           "every " + s.interval_minutes + " min"));
         tr.appendChild(el("td", {"class": "next-run"}, s.enabled ? (s.next_run || "—").replace("T", " ")
