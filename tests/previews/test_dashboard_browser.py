@@ -7,8 +7,10 @@ import shutil
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service as DriverService
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support.ui import WebDriverWait as _Wait
 
 from previews.media import ffmpeg_path
 from previews.models import Job, JobItem
@@ -17,6 +19,11 @@ from tests.previews.clips import make_clip
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+def WebDriverWait(browser, timeout):
+    """A wait that looks again when the page redrew the element it was reading (the script redraws lists)."""
+    return _Wait(browser, timeout, ignored_exceptions=(StaleElementReferenceException,))
 
 
 @pytest.fixture(scope="module")
@@ -43,10 +50,14 @@ def _library(plex, clip, key, title, names):
 
 
 def _start(browser, title):
-    wait = WebDriverWait(browser, 20)
-    wait.until(lambda b: any(o.text.startswith(title) for o in Select(b.find_element(By.ID, "library")).options))
-    select = Select(browser.find_element(By.ID, "library"))
-    select.select_by_visible_text(next(o.text for o in select.options if o.text.startswith(title)))
+    def chosen(b):
+        select = Select(b.find_element(By.ID, "library"))
+        label = next((o.text for o in select.options if o.text.startswith(title)), None)
+        if label is None:
+            return False
+        select.select_by_visible_text(label)
+        return select.first_selected_option.text == label
+    WebDriverWait(browser, 20).until(chosen)
     before = set(Job.objects.values_list("pk", flat=True))
     browser.find_element(By.ID, "start-button").click()
     return WebDriverWait(browser, 20).until(
