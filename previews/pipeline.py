@@ -207,9 +207,10 @@ def _record(item: JobItem, status: str, message: str, *, missing: bool = False, 
     JobItem.objects.filter(pk=item.pk, status__in=[JobItem.Status.RUNNING, JobItem.Status.PENDING]).update(**values)
     if status == JobItem.Status.FAILED:
         logger.warning("Job %s: %s failed: %s", item.job_id, item.title, message)
-    job = finish_if_done(item.job_id)
-    if job is not None:
+    job = recount(item.job_id)
+    if job is not None:  # progress first: job_complete is the job's last event
         events.publish(EVENTS_CHANNEL, "job_progress", progress_data(job, item))
+    finish_if_done(item.job_id)
     return Outcome(status, message)
 
 
