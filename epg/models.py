@@ -20,7 +20,6 @@ from django.db.models import F
 from homelab import clock
 from homelab.fields import EncryptedTextField
 from homelab.http import url_secrets
-from homelab.logging import register_secret
 from homelab.validators import http_url_problem
 
 # the longest refresh interval, in hours (a year): beat computes "last run + interval", which must stay a date
@@ -50,22 +49,11 @@ def validate_guide_url(value: str) -> None:
 
 class GuideURLField(EncryptedTextField):
     """A guide URL: encrypted at rest (panels put credentials in it: ``?username=&password=``, ``user:pw@``),
-    and its credential parts known to the log filter whenever it is read or written."""
+    and its credential parts (not the whole URL, which messages show redacted) known to the log filter whenever
+    it is read or written."""
 
-    def from_db_value(self, value, expression, connection):
-        value = super().from_db_value(value, expression, connection)
-        _register_url_secrets(value)
-        return value
-
-    def get_prep_value(self, value):
-        _register_url_secrets(value)
-        return super().get_prep_value(value)
-
-
-def _register_url_secrets(url) -> None:
-    if url:
-        for secret in url_secrets(url):
-            register_secret(secret)
+    def secrets_of(self, value: str):
+        return url_secrets(value)
 
 
 class EPGSource(models.Model):

@@ -8,23 +8,32 @@ from .logging import register_secret
 class EncryptedTextField(models.TextField):
     """Stores Fernet ciphertext; Python code sees plaintext. Empty values stay empty (nothing to hide).
 
-    Decrypted values are registered with the logging filter, so they are masked if they ever reach a log.
+    Decrypted values are registered with the logging filter, so they are masked if they ever reach a log;
+    a subclass whose value is only partly secret (a URL with credentials in it) names those parts in
+    ``secrets_of``.
     """
 
     description = "Text encrypted at rest with Fernet"
+
+    def secrets_of(self, value: str):
+        return [value]
+
+    def _register(self, value: str) -> None:
+        for secret in self.secrets_of(value):
+            register_secret(secret)
 
     def from_db_value(self, value, expression, connection):
         if not value:
             return value
         plaintext = crypto.decrypt(value, where=f"{self.model._meta.label}.{self.name}")
-        register_secret(plaintext)
+        self._register(plaintext)
         return plaintext
 
     def get_prep_value(self, value):
         value = super().get_prep_value(value)
         if not value:
             return value
-        register_secret(value)
+        self._register(value)
         return crypto.encrypt(value)
 
     def get_db_prep_value(self, value, connection, prepared=False):

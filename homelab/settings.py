@@ -103,6 +103,9 @@ WSGI_APPLICATION = "homelab.wsgi.application"
 ASGI_APPLICATION = "homelab.asgi.application"
 # Requests the web server handles at once (its thread pool; each thread keeps a database connection).
 WEB_THREADS = env.int("WEB_THREADS", default=16)
+# where `make run` (manage.py serve) listens
+HOST = env.str("HOST", default="127.0.0.1")
+PORT = env.int("PORT", default=8000)
 
 # --- Database -------------------------------------------------------------------------------
 # PostgreSQL (or any DATABASE_URL) in production; SQLite in WAL mode under the data dir otherwise.
@@ -305,6 +308,16 @@ EPG_MAX_XML_BYTES = env.int("EPG_MAX_XML_BYTES", default=8 << 30)
 # Programmes written per batch (COPY on PostgreSQL, executemany elsewhere).
 EPG_IMPORT_BATCH_SIZE = env.int("EPG_IMPORT_BATCH_SIZE", default=5000)
 
+# --- EPG remote (epg.remote): push-refresh of remote Dispatcharr instances ------------------------
+# Seconds per HTTP call to a remote Dispatcharr (the guide's default); seconds a push waits for the remote
+# refresh to end before reporting "timeout"; seconds between two polls of the remote source; consecutive
+# authentication failures after which a link disables itself. Retries of a push follow the job kit's
+# JOB_MAX_RETRIES / JOB_RETRY_BACKOFF.
+DISPATCHARR_TIMEOUT = env.float("DISPATCHARR_TIMEOUT", default=30.0)
+DISPATCHARR_WAIT_TIMEOUT = env.float("DISPATCHARR_WAIT_TIMEOUT", default=300.0)
+DISPATCHARR_POLL_INTERVAL = env.float("DISPATCHARR_POLL_INTERVAL", default=2.0)
+DISPATCHARR_AUTH_FAILURE_LIMIT = env.int("DISPATCHARR_AUTH_FAILURE_LIMIT", default=3)
+
 # --- Previews: Plex preview thumbnails (BIF) ----------------------------------------------------
 # (PLEX_TV_URL, PLEX_CLIENT_IDENTIFIER and PLEX_PRODUCT are the plex auth mode's, above)
 # Logins per client IP: the form at /previews/login and /previews/api/auth/login (Flask-Limiter syntax).
@@ -327,3 +340,13 @@ PREVIEWS_QUEUE = env.str("PREVIEWS_QUEUE", default="")
 # --- Previews: the media pipeline (previews/media.py, previews/gpu.py) ------------------------------------
 # The ffmpeg binary. Empty: `ffmpeg` on PATH, else the imageio-ffmpeg wheel's static ffmpeg.
 FFMPEG_PATH = env.str("FFMPEG_PATH", default="")
+# --- Invites (Wizarr): media servers, invitations, the join page --------------------------------
+# (plex.tv itself is PLEX_TV_URL, with the Plex settings above)
+# Where a Plex join sends the browser to approve its PIN (plex.tv's sign-in app).
+INVITES_PLEX_AUTH_URL = env.str("INVITES_PLEX_AUTH_URL", default="https://app.plex.tv/auth")
+# Shown on the join page and as every invitation's display_name when set; else the servers' names.
+INVITES_SERVER_NAME = env.str("INVITES_SERVER_NAME", default="")
+# What happens to an account when it expires: delete it on its server, or disable it there.
+INVITES_EXPIRY_ACTION = env.str("INVITES_EXPIRY_ACTION", default="delete")
+# Join attempts (form posts, Plex sign-ins) allowed per client IP.
+INVITES_JOIN_RATE = env.str("INVITES_JOIN_RATE", default="10/min")

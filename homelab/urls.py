@@ -19,4 +19,5 @@ urlpatterns = [
     path("previews/api/", include("previews.api.urls")),
     path("previews/", include("previews.urls")),
     path("invites/api/", include("invites.api.urls")),
+    path("", include("invites.urls")),  # the join pages: /join, /j/<code>
 ]

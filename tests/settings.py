@@ -26,8 +26,7 @@ EVENTS_CHANNEL_PREFIX = f"homelab-test-{_run}:events:"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 WEB_AUTH_TOKEN = ""
 HTTP_MAX_RETRIES = 0
-# epg.remote: workers poll a (fake or live) remote Dispatcharr quickly and retry at once
+# epg.remote: workers poll a (fake or live) remote Dispatcharr quickly
 DISPATCHARR_POLL_INTERVAL = 0.2
-DISPATCHARR_RETRY_BACKOFF = 0
 # previews: plex.tv is never called from tests unless a test points PLEX_TV_URL at its fake (port 9: refused)
 PLEX_TV_URL = "http://127.0.0.1:9"

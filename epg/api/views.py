@@ -1,5 +1,6 @@
 """Dispatcharr's EPG API: one view per operation (DESIGN.md). Errors are raised, the dialect shapes them."""
 import json
+from datetime import timezone as dt_timezone
 
 from django.db import transaction
 from django.http import HttpResponse
@@ -165,11 +166,15 @@ def _parse_when(name, value):
     dt = parse_datetime(value.strip().replace(" ", "+")) if value else None
     if dt is None:
         raise exceptions.ValidationError({name: ["Enter an ISO 8601 date and time, e.g. 2025-11-24T19:00:00Z."]})
-    if dt.tzinfo is None:
-        from django.utils import timezone
+    try:
+        if dt.tzinfo is None:
+            from django.utils import timezone
 
-        dt = timezone.make_aware(dt, timezone.get_default_timezone())
-    return dt
+            dt = timezone.make_aware(dt, timezone.get_default_timezone())
+        # in UTC: Python takes offsets up to +-24 h, PostgreSQL refuses those past +-15:59
+        return dt.astimezone(dt_timezone.utc)
+    except (OverflowError, ValueError):
+        raise exceptions.ValidationError({name: ["The date and time is out of range."]}) from None
 
 
 class GridView(EPGAPIView):
@@ -192,13 +197,17 @@ class GridView(EPGAPIView):
         start, end = selectors.grid_window()
         length = end - start
         q = request.query_params
-        if q.get("start"):
-            start = _parse_when("start", q["start"])
-            end = start + length  # one end given: the default window's length from there
-        if q.get("end"):
-            end = _parse_when("end", q["end"])
-            if not q.get("start"):
-                start = end - length
+        try:
+            if q.get("start"):
+                start = _parse_when("start", q["start"])
+                end = start + length  # one end given: the default window's length from there
+            if q.get("end"):
+                end = _parse_when("end", q["end"])
+                if not q.get("start"):
+                    start = end - length
+        except OverflowError:  # a window running past year 9999 or before year 1
+            raise exceptions.ValidationError({"start" if q.get("start") else "end": [
+                "The date and time is out of range."]}) from None
         if end <= start:
             raise exceptions.ValidationError({"end": ["The end must be after the start."]})
         data = selectors.grid(start, end, source_id=_source_filter(q), tvg_id=q.get("tvg_id") or None)

@@ -12,6 +12,6 @@ class EPGRemoteConfig(AppConfig):
     def ready(self):
         from epg.signals import output_regenerated
 
-        from .services import on_output_regenerated
+        from .tasks import on_output_regenerated
 
         output_regenerated.connect(on_output_regenerated, dispatch_uid="epg_remote.push_on_output_regenerated")

@@ -12,17 +12,17 @@ push task and the API use them to report a precise reason and to decide whether 
 
 ``client`` is anything with ``request(method, endpoint, json=None, raw=True)`` returning a
 ``requests.Response`` (in production the integrations ``GenericAPIClient`` in JWT mode, see ``clients.py``)
-and raising ``homelab.http.HTTPError`` for transport or login failures. ``clock`` (monotonic seconds) and
-``sleep`` are injectable so tests do not wait for real seconds.
+and raising ``homelab.http.HTTPError`` for transport or login failures. Waits read ``homelab.clock``
+(``monotonic`` / ``sleep``), so tests move the clock instead of waiting; ``clock`` and ``sleep`` may also be given.
 """
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any, Callable
 from urllib.parse import unquote, urlsplit
 
-from homelab.http import HTTPError
+from homelab import clock as project_clock
+from homelab.http import HTTPError, is_temporary
 
 logger = logging.getLogger("epg.remote")
 
@@ -88,7 +88,7 @@ def error_for_status(response, what: str) -> DispatcharrError:
     if status == 400:
         return DispatcharrError(f"{what}: refused (HTTP 400){suffix}", kind=DispatcharrError.BAD_REQUEST,
                                 status=status)
-    if status >= 500 or status == 429:
+    if is_temporary(status):
         return DispatcharrError(f"{what}: Dispatcharr answered HTTP {status}{suffix}",
                                 kind=DispatcharrError.TEMPORARY, status=status)
     return DispatcharrError(f"{what}: unexpected HTTP {status}{suffix}", kind=DispatcharrError.PERMANENT,
@@ -105,9 +105,9 @@ def error_from_http(exc: HTTPError, what: str) -> DispatcharrError:
     if status == 403:
         return DispatcharrError(f"{what}: forbidden, the account is disabled or lacks permission ({detail})",
                                 kind=DispatcharrError.FORBIDDEN, status=status)
-    if status is None and not exc.permanent:
-        return DispatcharrError(f"{what}: Dispatcharr is unreachable ({detail})", kind=DispatcharrError.TEMPORARY)
-    if status is not None and (status >= 500 or status == 429):
+    if is_temporary(status) and not exc.permanent:
+        if status is None:
+            return DispatcharrError(f"{what}: Dispatcharr is unreachable ({detail})", kind=DispatcharrError.TEMPORARY)
         return DispatcharrError(f"{what}: Dispatcharr answered HTTP {status} ({detail})",
                                 kind=DispatcharrError.TEMPORARY, status=status)
     return DispatcharrError(f"{what}: {detail}", kind=DispatcharrError.PERMANENT, status=status)
@@ -155,13 +155,19 @@ def match_by_filename(sources: list[dict], filename: str) -> dict | None:
 
 
 class EPGManager:
-    def __init__(self, client, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Any] = time.sleep, label: str = "Dispatcharr"):
+    def __init__(self, client, *, clock: Callable[[], float] | None = None,
+                 sleep: Callable[[float], Any] | None = None, label: str = "Dispatcharr"):
         self.client = client
-        self.clock = clock
-        self.sleep = sleep
+        self._clock, self._sleep = clock, sleep
         self.label = label
         self.last_error: DispatcharrError | None = None
+
+    # --- time: homelab.clock unless given, read at each call so tests can move it -------------------
+    def clock(self) -> float:
+        return (self._clock or project_clock.monotonic)()
+
+    def sleep(self, seconds: float) -> None:
+        (self._sleep or project_clock.sleep)(seconds)
 
     # --- transport --------------------------------------------------------------------------------
     def _call(self, method: str, endpoint: str, json: dict | None = None, *, what: str):
@@ -281,14 +287,18 @@ class EPGManager:
         outcome = self.await_completion(epg_id, source, timeout=timeout, poll_interval=poll_interval)
         return {k: outcome[k] for k in ("success", "duration", "final_status", "message")}
 
-    def await_completion(self, epg_id: int, before: dict | None, *, timeout: float, poll_interval: float) -> dict:
+    def await_completion(self, epg_id: int, before: dict | None, *, timeout: float, poll_interval: float,
+                         on_poll: Callable[[], bool] | None = None) -> dict:
         """Poll until the refresh triggered after ``before`` (the source as read just before triggering) ends.
 
         Done when ``status`` is success or error and this is a new outcome: ``updated_at`` changed (the guide's
         rule), or the source was seen fetching/parsing since the trigger, or the status differs from the one
         before (so an import that fails at once, leaving ``updated_at`` as it was, is seen too). Polls until a
         deadline on the injected monotonic clock; a poll that fails (network blip) is skipped, as in the guide.
-        Returns the four keys of ``wait_for_refresh`` plus ``source`` (the last state read, or None)."""
+        Returns the four keys of ``wait_for_refresh`` plus ``source`` (the last state read, or None).
+
+        ``on_poll`` is called before each poll (the push's heartbeat); when it returns False the wait stops with
+        ``final_status`` ``cancelled``."""
         initial_updated_at = (before or {}).get("updated_at")
         initial_status = (before or {}).get("status")
         start = self.clock()
@@ -300,6 +310,9 @@ class EPGManager:
             if remaining <= 0:
                 break
             self.sleep(min(poll_interval, remaining))
+            if on_poll is not None and on_poll() is False:
+                return {"success": False, "duration": self.clock() - start, "final_status": "cancelled",
+                        "message": "EPG refresh wait cancelled", "source": last}
             current = self.get_source(epg_id)
             if not current:
                 continue

@@ -1,6 +1,7 @@
 """Rows of the remote Dispatcharr links (Teamarr's "Automatically Refresh EPG in Dispatcharr after Creation").
 
-One ``DispatcharrLink`` per remote Dispatcharr instance. After /output/epg.xml is regenerated, every enabled
+One ``DispatcharrLink`` per remote Dispatcharr instance, which is an ``integrations.models.Service`` (its URL and
+encrypted credentials live there, DESIGN.md). After /output/epg.xml is regenerated, every enabled
 link gets a push: ``POST /api/epg/import/ {"id": epg_id}`` on the remote, then polling until the remote
 refresh ends. The row keeps the outcome (``last_result`` / ``last_message``), the time of the last success
 (``last_sync``) and the count of consecutive authentication failures, past which the link disables itself.
@@ -11,10 +12,7 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils import timezone
-
-from homelab import events
-from homelab.fields import EncryptedTextField
+from homelab import clock, events
 from homelab.validators import http_url_problem
 
 DEFAULT_OUTPUT_FILENAME = "epg.xml"
@@ -57,11 +55,11 @@ class DispatcharrLink(models.Model):
     enabled = models.BooleanField(
         default=False, help_text="Push a refresh to this Dispatcharr after each regeneration of the guide output."
     )
-    url = models.CharField("URL", max_length=500, validators=[validate_remote_url],
-                           help_text="Base URL of the Dispatcharr instance, e.g. http://dispatcharr:9191")
-    username = models.CharField(max_length=150)
-    password = EncryptedTextField()
-    verify_tls = models.BooleanField("verify TLS", default=True)
+    service = models.ForeignKey(
+        "integrations.Service", on_delete=models.SET_NULL, null=True, blank=True, related_name="dispatcharr_links",
+        help_text="The Dispatcharr instance: its URL and encrypted credentials live on this integrations Service "
+                  "(typed in here it is a manual Service of type dispatcharr; one synced from Traefik can be picked).",
+    )
     output_filename = models.CharField(
         max_length=255, default=DEFAULT_OUTPUT_FILENAME,
         help_text="The file name of this project's guide as the remote Dispatcharr's EPG source URL ends "
@@ -80,6 +78,8 @@ class DispatcharrLink(models.Model):
 
     # Job state of the push (DESIGN.md, "Work"): one push per link at a time, claimed with a conditional UPDATE.
     pushing_since = models.DateTimeField(null=True, blank=True, editable=False)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False,
+                                        help_text="Touched by the running push every few seconds (homelab.jobs).")
     push_pending = models.BooleanField(default=False, editable=False,
                                        help_text="The output changed again while a push ran: push once more.")
 
@@ -90,17 +90,41 @@ class DispatcharrLink(models.Model):
         ordering = ["pk"]
         verbose_name = "Dispatcharr link"
         constraints = [
-            models.UniqueConstraint(fields=["url", "username"], name="epg_remote_unique_url_username"),
+            models.UniqueConstraint(fields=["service"], name="epg_remote_unique_service"),
         ]
 
     def __str__(self):
-        label = self.name or self.url
-        return f"{label} ({self.username})"
+        label = self.name or self.url or f"Dispatcharr link {self.pk}"
+        return f"{label} ({self.username})" if self.username else label
 
     def clean(self):
-        self.url = normalize_url(self.url)
-        self.username = (self.username or "").strip()
         self.output_filename = (self.output_filename or "").strip()
+
+    # The remote's address and credentials, read from the linked Service (written through services.py).
+    @property
+    def url(self) -> str:
+        return normalize_url(self.service.target_url) if self.service else ""
+
+    @property
+    def username(self) -> str:
+        return self.service.api_username if self.service else ""
+
+    @property
+    def password(self) -> str:
+        return self.service.api_password if self.service else ""
+
+    @property
+    def verify_tls(self) -> bool:
+        return self.service.verify_ssl if self.service else True
+
+    def unusable_reason(self) -> str:
+        """Why nothing can be pushed to this link's Service ("" when something can)."""
+        if self.service is None:
+            return ("No Dispatcharr service is linked (it was deleted): pick a service or enter the URL and "
+                    "credentials again.")
+        if not self.service.enabled:
+            return f"The service '{self.service.name}' is disabled in integrations: not pushing."
+        return ""
 
     @property
     def is_pushing(self) -> bool:
@@ -111,7 +135,7 @@ class DispatcharrLink(models.Model):
         publish it as a ``dispatcharr_push`` event on the epg channel."""
         self.last_result = result
         self.last_message = message
-        self.last_attempt_at = timezone.now()
+        self.last_attempt_at = clock.now()
         for name, value in fields.items():
             setattr(self, name, value)
         self.save(update_fields=["last_result", "last_message", "last_attempt_at", "updated_at", *fields])

@@ -6,13 +6,16 @@ from .models import DispatcharrLink, normalize_url
 
 def default_link() -> DispatcharrLink | None:
     """The link ``/api/dispatcharr/settings`` shows and edits: the first one (lowest id)."""
-    return DispatcharrLink.objects.order_by("pk").first()
+    return DispatcharrLink.objects.select_related("service").order_by("pk").first()
 
 
 def stored_password(url: str, username: str) -> str:
-    """The stored password of the link with this URL and username ("" when there is none)."""
-    link = DispatcharrLink.objects.filter(url=normalize_url(url), username=username).only("password").first()
-    return link.password if link else ""
+    """The stored password of the link with this URL and username ("" when there is none): its Service's."""
+    url = normalize_url(url)
+    for link in DispatcharrLink.objects.filter(service__api_username=username).select_related("service"):
+        if link.url == url:
+            return link.password
+    return ""
 
 
 def enabled_link_ids() -> list[int]:

@@ -1,45 +1,22 @@
-"""Writes of the push-refresh: testing a connection, discovering the remote EPG source, pushing a refresh.
-
-``push_link(link_id)`` is what the Celery task runs after /output/epg.xml is regenerated: it claims the link
-(one push per link at a time; a push asked for meanwhile is remembered and run once more afterwards), makes
-sure the link knows its remote EPG source (discovering it by the output file name), reads the source,
-``POST /api/epg/import/``, then polls the source as the guide's ``wait_for_refresh`` does, and writes the outcome
-on the row. Temporary failures (refused connection, timeout, 5xx) raise ``TemporaryPushError`` so the task can
-retry; authentication failures are counted, and past ``DISPATCHARR_AUTH_FAILURE_LIMIT`` in a row the link
-disables itself, saying why. Nothing here ever raises into the guide import that triggered it.
-"""
+"""Writes of the push-refresh's settings: testing a connection, discovering the remote EPG source, the link's
+Service and its settings (``save_link_settings``, the one rule of ``PUT /api/dispatcharr/settings`` and the admin).
+The push itself is ``pushes.py``; queueing is ``tasks.py`` (nothing here imports it)."""
 from __future__ import annotations
 
 import logging
-import time
-from datetime import timedelta
-from typing import Callable
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
-from django.utils import timezone
 
-from homelab.http import HTTPError, redact_url
+from homelab.http import HTTPError
+from integrations.models import Service
 
-from . import conf
 from .manager import DispatcharrError, EPGManager, match_by_filename
-from .models import DispatcharrLink
-from .selectors import enabled_link_ids
+from .models import DEFAULT_OUTPUT_FILENAME, DispatcharrLink, normalize_url, validate_remote_url
 
 logger = logging.getLogger("epg.remote")
 
-Result = DispatcharrLink.Result
 SOURCE_FIELDS = ("id", "name", "source_type", "url", "is_active", "status", "last_refresh", "updated_at")
-
-
-class TemporaryPushError(Exception):
-    """A push failed for a reason worth retrying (the row says so already)."""
-
-
-def _default_manager_factory(link: DispatcharrLink, **kwargs) -> EPGManager:
-    from .clients import manager_for_link
-
-    return manager_for_link(link, **kwargs)
 
 
 def source_summary(source: dict) -> dict:
@@ -81,7 +58,15 @@ def discover_source(manager: EPGManager, filename: str) -> dict:
 
 def discover_for_link(link: DispatcharrLink, *, manager: EPGManager | None = None) -> dict:
     """Discover and store the link's EPG source; returns the discovery result."""
-    manager = manager or _default_manager_factory(link)
+    if manager is None:
+        from .clients import manager_for_link
+
+        if link.unusable_reason():
+            return {"success": False, "epg_id": None, "epg_name": None, "message": link.unusable_reason()}
+        try:
+            manager = manager_for_link(link)
+        except HTTPError as exc:  # a URL the client refuses
+            return {"success": False, "epg_id": None, "epg_name": None, "message": f"Cannot reach Dispatcharr: {exc}"}
     result = discover_source(manager, link.output_filename)
     if result["success"]:
         link.epg_id, link.epg_name = result["epg_id"], result["epg_name"]
@@ -90,188 +75,227 @@ def discover_for_link(link: DispatcharrLink, *, manager: EPGManager | None = Non
     return result
 
 
-# --- the push -------------------------------------------------------------------------------------
+# --- the remote's Service ------------------------------------------------------------------------
 
-def stale_after() -> timedelta:
-    """A claim older than this belongs to a worker that died: the longest a push can take, plus a margin."""
-    return timedelta(seconds=conf.get("DISPATCHARR_WAIT_TIMEOUT") + 6 * conf.get("DISPATCHARR_TIMEOUT") + 300)
+class SettingsInvalid(Exception):
+    """Settings refused before anything is saved: ``errors`` maps a field name to its messages."""
 
-
-def claim_push(link_id: int) -> bool:
-    now = timezone.now()
-    return DispatcharrLink.objects.filter(pk=link_id, enabled=True).filter(
-        Q(pushing_since__isnull=True) | Q(pushing_since__lt=now - stale_after())
-    ).update(pushing_since=now, push_pending=False) == 1
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(errors)
+        self.errors = errors
 
 
-def release_push(link_id: int) -> bool:
-    """Free the claim; True when another push was asked for while this one ran (and is now to be queued)."""
-    with transaction.atomic():
-        pending = DispatcharrLink.objects.filter(pk=link_id, push_pending=True, enabled=True).update(
-            push_pending=False, pushing_since=None)
-        if not pending:
-            DispatcharrLink.objects.filter(pk=link_id).update(pushing_since=None)
-    return bool(pending)
+def _service_name(url: str, username: str) -> str:
+    """A free Service name for a typed-in Dispatcharr: ``Dispatcharr admin@dispatcharr:9191``."""
+    host = url.split("://", 1)[-1].split("/", 1)[0]
+    base = (f"Dispatcharr {username}@{host}" if username else f"Dispatcharr {host}")[:190]
+    name, n = base, 2
+    while Service.objects.filter(name=name).exists():
+        name, n = f"{base} {n}", n + 1
+    return name
 
 
-def queue_push(link_id: int) -> None:
-    """Queue the push task once the current transaction commits (never run it in a web request)."""
-    from .tasks import push_refresh
+def _link_using(service: Service, *, url: str, username: str, exclude_pk) -> DispatcharrLink | None:
+    """Another link on this Service, or on another Service with the same URL and username."""
+    others = DispatcharrLink.objects.filter(service__isnull=False).exclude(pk=exclude_pk).select_related("service")
+    for other in others:
+        if (service.pk and other.service_id == service.pk) or (other.url == url and other.username == username):
+            return other
+    return None
 
-    transaction.on_commit(lambda: push_refresh.delay(link_id), robust=True)
 
+def remote_service(*, link: DispatcharrLink, pick: Service | None = None, url: str | None = None,
+                   username: str | None = None, password: str | None = None,
+                   verify_tls: bool | None = None) -> Service:
+    """The Service the link is to use after these settings, changed in memory only (saved with the link).
 
-def push_link(link_id: int, *, final_attempt: bool = True, attempt: int = 1,
-              manager_factory: Callable[..., EPGManager] = _default_manager_factory,
-              clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], object] = time.sleep) -> str:
-    """Push a refresh to one linked Dispatcharr; returns the outcome (a ``last_result`` value, or ``gone`` /
-    ``disabled`` / ``pending``). Raises TemporaryPushError when a retry may help and this is not the final
-    attempt."""
-    link = DispatcharrLink.objects.filter(pk=link_id).first()
-    if link is None:
-        logger.info("Dispatcharr link %s is gone: nothing to push", link_id)
-        return "gone"
-    if not link.enabled:
-        logger.info("Dispatcharr link %s is disabled: not pushing", link_id)
-        return "disabled"
-    if not claim_push(link_id):
-        DispatcharrLink.objects.filter(pk=link_id).update(push_pending=True)
-        logger.info("Dispatcharr link %s: a push is already running; another one will follow it", link_id)
-        return "pending"
-    again = False
-    retrying = False
-    try:
-        link.refresh_from_db()
-        where = redact_url(link.url)
-        logger.info("Dispatcharr link %s: pushing a refresh to %s (attempt %s)", link_id, where, attempt)
-        link.record(Result.RUNNING, f"Pushing a refresh to {where} (attempt {attempt})…")
+    ``pick`` (a Service, e.g. synced from Traefik) is used as it is, with the credentials given written to it;
+    its URL is its own. Otherwise a typed-in URL, username and password update the link's Service when it is a
+    manual one or keeps the URL, and else go to a manual Service of type dispatcharr (an unused one with this URL
+    and username, or a new one). ``None`` means "keep"; a blank password keeps the stored one too."""
+    current = link.service if link.service_id else None
+    if pick is not None:
+        target = normalize_url(pick.target_url)
         try:
-            manager = manager_factory(link, clock=clock, sleep=sleep)
-        except HTTPError as exc:  # a URL the client refuses
-            link.record(Result.ERROR, f"Cannot reach Dispatcharr: {exc}")
-            logger.warning("Dispatcharr link %s: %s", link_id, exc)
-            return Result.ERROR
-        try:
-            return _push(link, manager)
-        except DispatcharrError as exc:
-            if exc.is_auth:
-                return _auth_failed(link, exc)
-            if exc.temporary and not final_attempt:
-                link.record(Result.RETRYING, f"{exc.message}; retrying (attempt {attempt} of "
-                                             f"{conf.MAX_RETRIES + 1}).")
-                logger.warning("Dispatcharr link %s: %s; will retry", link_id, exc.message)
-                retrying = True
-                raise TemporaryPushError(exc.message) from None
-            message = exc.message
-            if exc.temporary:
-                message = f"{message} (gave up after {attempt} attempt{'s' if attempt != 1 else ''})"
-            link.record(Result.ERROR, message)
-            logger.warning("Dispatcharr link %s: push failed: %s", link_id, message)
-            return Result.ERROR
-    except TemporaryPushError:
-        raise
-    except Exception as exc:  # a bug must not leave the row saying "running"
-        logger.exception("Dispatcharr link %s: push failed unexpectedly", link_id)
-        DispatcharrLink.objects.filter(pk=link_id).update(
-            last_result=Result.ERROR, last_message=f"Push failed unexpectedly: {type(exc).__name__}",
-            last_attempt_at=timezone.now())
-        return Result.ERROR
-    finally:
-        again = release_push(link_id)
-        if again and not retrying:
-            logger.info("Dispatcharr link %s: the guide changed during the push; pushing again", link_id)
-            queue_push(link_id)
+            validate_remote_url(target)
+        except ValidationError as exc:
+            raise SettingsInvalid({"service_id": [f"The service '{pick.name}' has no usable URL: {exc.messages[0]}"]}) \
+                from None
+        if url is not None and url != target:
+            raise SettingsInvalid({"url": [f"The picked service's URL is {target or 'not set'}: leave the URL out "
+                                           "or give that one."]})
+        service = pick
+    elif current is not None and (url is None or current.source == Service.Source.MANUAL
+                                  or url == normalize_url(current.target_url)):
+        service = current
+    else:
+        url = url if url is not None else (normalize_url(current.target_url) if current else "")
+        name = username if username is not None else (current.api_username if current else "")
+        service = Service.objects.filter(source=Service.Source.MANUAL, service_type="dispatcharr", api_url=url,
+                                         api_username=name, dispatcharr_links__isnull=True).first()
+        if service is None:
+            service = Service(source=Service.Source.MANUAL, service_type="dispatcharr", api_auth_type="jwt",
+                              api_auth_type_locked=True, api_url_locked=True)
+            if current is not None:  # a typed-in URL replaces a picked Service: its credentials come along
+                service.api_username, service.api_password = current.api_username, current.api_password
+                service.verify_ssl = current.verify_ssl
+        service.api_url = url
+    if url is not None and service.source == Service.Source.MANUAL and url != normalize_url(service.target_url):
+        service.api_url, service.api_url_locked = url, True
+    if username is not None:
+        service.api_username = username.strip()
+    if password:
+        service.api_password = password
+    if verify_tls is not None:
+        service.verify_ssl = verify_tls
+    if not service.service_type:
+        service.service_type = "dispatcharr"
+    return service
 
 
-def _push(link: DispatcharrLink, manager: EPGManager) -> str:
-    if link.epg_id is None and not _rediscover(link, manager, reason="No EPG source id is set"):
-        return Result.ERROR
-    before = manager.fetch_source(link.epg_id)
-    if before is None:
-        if not _rediscover(link, manager, reason=f"EPG source {link.epg_id} no longer exists on Dispatcharr"):
-            return Result.ERROR
-        before = manager.fetch_source(link.epg_id)
-        if before is None:
-            link.record(Result.ERROR, f"EPG source {link.epg_id} disappeared from Dispatcharr during the push.")
-            return Result.ERROR
-    try:
-        manager.trigger_import(link.epg_id)
-    except DispatcharrError as exc:
-        if exc.kind == DispatcharrError.BAD_REQUEST:
-            link.record(Result.ERROR, exc.message)
-            return Result.ERROR
-        raise
-    # The remote accepted the import: the credentials work.
-    DispatcharrLink.objects.filter(pk=link.pk).update(auth_failures=0)
+def save_service(service: Service) -> Service:
+    if not service.name:
+        service.name = _service_name(normalize_url(service.target_url), service.api_username)
+    service.save()
+    return service
+
+
+# --- the link's settings (PUT /api/dispatcharr/settings and the admin's form) ---------------------
+
+KEEP = object()  # "left out": the stored value stays
+
+
+class CredentialsRejected(Exception):
+    """The remote refused the credentials (or could not be reached) when the settings were checked."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def credentials_confirmed(link: DispatcharrLink) -> None:
+    """The one rule for the automatic disabling: a fresh login that worked (a settings check, a "Test connection",
+    an import the remote accepted) starts the count of consecutive authentication failures again."""
     link.auth_failures = 0
-    timeout = conf.get("DISPATCHARR_WAIT_TIMEOUT")
-    outcome = manager.await_completion(link.epg_id, before, timeout=timeout,
-                                       poll_interval=conf.get("DISPATCHARR_POLL_INTERVAL"))
-    source = outcome.get("source") or {}
-    name = source.get("name") or before.get("name") or link.epg_name
-    fields = {"last_duration": round(outcome["duration"], 3)}
-    if name and name != link.epg_name:
-        fields["epg_name"] = name
-    if outcome["final_status"] == "success":
-        fields["last_sync"] = timezone.now()
-        link.record(Result.SUCCESS, outcome["message"], **fields)
-        logger.info("Dispatcharr link %s: %s (source %s)", link.pk, outcome["message"], link.epg_id)
-        return Result.SUCCESS
-    if outcome["final_status"] == "error":
-        remote = source.get("last_message") or ""
-        message = outcome["message"] + (f": {remote}" if remote else "")
-        link.record(Result.ERROR, message, **fields)
-        logger.warning("Dispatcharr link %s: %s", link.pk, message)
-        return Result.ERROR
-    status = source.get("status")
-    message = outcome["message"] + (f" (last status: {status})" if status else "")
-    link.record(Result.TIMEOUT, message, **fields)
-    logger.warning("Dispatcharr link %s: %s", link.pk, message)
-    return Result.TIMEOUT
+    if link.pk is not None:
+        DispatcharrLink.objects.filter(pk=link.pk).update(auth_failures=0)
 
 
-def _rediscover(link: DispatcharrLink, manager: EPGManager, *, reason: str) -> bool:
-    result = discover_source(manager, link.output_filename)
-    if not result["success"]:
-        link.record(Result.ERROR, f"{reason}, and discovery failed: {result['message']}")
-        logger.warning("Dispatcharr link %s: %s; discovery failed: %s", link.pk, reason, result["message"])
-        return False
-    logger.info("Dispatcharr link %s: %s; using the discovered source %s (%s)", link.pk, reason,
-                result["epg_id"], result["epg_name"])
-    link.epg_id, link.epg_name = result["epg_id"], result["epg_name"]
-    link.save(update_fields=["epg_id", "epg_name", "updated_at"])
-    return True
+class PreparedSettings:
+    """Settings checked and applied in memory: ``save()`` writes the Service and the link."""
+
+    FIELDS = ["name", "enabled", "service", "output_filename", "epg_id", "epg_name", "updated_at"]
+
+    def __init__(self, link: DispatcharrLink, service: Service, *, checked: bool):
+        self.link, self.service, self.checked = link, service, checked
+
+    def save(self) -> DispatcharrLink:
+        link = self.link
+        with transaction.atomic():
+            link.service = save_service(self.service)
+            if link.pk is None:
+                link.save()
+            else:
+                # only the settings: a push that ended during the check keeps its outcome and frees its claim
+                link.save(update_fields=self.FIELDS)
+                if self.checked:
+                    credentials_confirmed(link)
+                link.refresh_from_db()
+        logger.info("Dispatcharr link %s saved (service %s, %s)", link.pk, link.service_id,
+                    "enabled" if link.enabled else "disabled")
+        return link
 
 
-def _auth_failed(link: DispatcharrLink, exc: DispatcharrError) -> str:
-    limit = conf.get("DISPATCHARR_AUTH_FAILURE_LIMIT")
-    DispatcharrLink.objects.filter(pk=link.pk).update(auth_failures=F("auth_failures") + 1)
-    link.refresh_from_db(fields=["auth_failures"])
-    count = link.auth_failures
-    if count >= limit:
-        message = (f"Disabled after {count} consecutive authentication failures: {exc.message}. "
-                   "Correct the username or password (and the user's permissions), then enable the link again.")
-        link.record(Result.DISABLED, message, enabled=False)
-        logger.error("Dispatcharr link %s disabled: %s", link.pk, message)
-        return Result.DISABLED
-    message = f"{exc.message} (authentication failure {count} of {limit} before the link disables itself)"
-    link.record(Result.ERROR, message)
-    logger.warning("Dispatcharr link %s: %s", link.pk, message)
-    return Result.ERROR
+def prepare_link_settings(*, link: DispatcharrLink | None, service: Service | None = None,
+                          enabled: bool | None = None, url: str | None = None, username: str | None = None,
+                          password: str | None = None, verify_tls: bool | None = None, name: str | None = None,
+                          output_filename: str | None = None, epg_id=KEEP) -> PreparedSettings:
+    """Validate new settings of a link (a new one when ``link`` is None) and check them against the remote, in
+    memory; ``None`` / ``KEEP`` leave a value as stored, a blank password keeps the stored one.
+
+    The credentials are checked (a fresh login and a listing of the EPG sources) whenever the link is enabled
+    or its URL, username or password change; a check that passes resets the authentication failure count. With
+    the check, an ``epg_id`` must name a non-dummy source of the remote, and when it is None, or left out while
+    the remote or the output file name changed, the source is discovered by ``output_filename``. Raises
+    ``SettingsInvalid`` (field errors) or ``CredentialsRejected``; nothing is written until ``save()``."""
+    link = link or DispatcharrLink(output_filename=DEFAULT_OUTPUT_FILENAME)
+    before = (link.url, link.username, link.password)
+    remote = remote_service(link=link, pick=service, url=url, username=username, password=password,
+                            verify_tls=verify_tls)
+    link.service = remote
+    new_remote = (link.url, link.username) != before[:2]
+    new_password = link.password != before[2]
+    new_filename = output_filename is not None and output_filename.strip() != link.output_filename
+    if enabled is not None:
+        link.enabled = enabled
+    if name is not None:
+        link.name = name
+    if output_filename is not None:
+        link.output_filename = output_filename.strip()
+
+    missing = {key: ["This field is required."] for key in ("url", "username", "password") if not getattr(link, key)}
+    if missing:
+        raise SettingsInvalid(missing)
+    if _link_using(remote, url=link.url, username=link.username, exclude_pk=link.pk):
+        raise SettingsInvalid({"url": ["Another Dispatcharr link already uses this URL and username."]})
+
+    if epg_id is not KEEP:
+        if epg_id != link.epg_id:
+            link.epg_name = ""
+        link.epg_id = epg_id
+    elif new_remote or new_filename:
+        link.epg_id, link.epg_name = None, ""
+
+    checked = link.enabled or new_remote or new_password
+    if checked:
+        check_settings(link)
+        link.auth_failures = 0  # written by save(), through credentials_confirmed
+    return PreparedSettings(link, remote, checked=checked)
 
 
-def on_output_regenerated(sender=None, filename: str = "epg.xml", source_id=None, **kwargs) -> None:
-    """Receiver of ``epg.signals.output_regenerated``: queue a push for every enabled link. Never raises."""
+def save_link_settings(**values) -> DispatcharrLink:
+    """``prepare_link_settings(**values).save()``: what ``PUT /api/dispatcharr/settings`` does."""
+    return prepare_link_settings(**values).save()
+
+
+def check_settings(link: DispatcharrLink) -> None:
+    """A fresh login and a listing of the remote's EPG sources; sets the link's ``epg_id`` / ``epg_name``."""
+    from .clients import manager_for_service
+
     try:
-        ids = enabled_link_ids()
-    except Exception:
-        logger.exception("Could not read the Dispatcharr links after %s was regenerated", filename)
-        return
-    for link_id in ids:
-        try:
-            queue_push(link_id)
-        except Exception:
-            logger.exception("Could not queue the push to Dispatcharr link %s", link_id)
-    if ids:
-        logger.info("%s regenerated (import of source %s): pushing to %d Dispatcharr link(s)", filename, source_id,
-                    len(ids))
+        sources = manager_for_service(link.service, fresh_login=True).fetch_sources()
+    except HTTPError as exc:  # a URL the client refuses
+        raise CredentialsRejected(f"Settings not saved: {exc}") from None
+    except DispatcharrError as exc:
+        logger.info("Dispatcharr settings refused: %s", exc.message)
+        raise CredentialsRejected(f"Settings not saved: {exc.message}") from None
+    if link.epg_id is not None:
+        source = next((x for x in sources if x.get("id") == link.epg_id), None)
+        if source is None:
+            raise SettingsInvalid({"epg_id": [f"Dispatcharr has no EPG source with id {link.epg_id}."]})
+        if source.get("source_type") == "dummy":
+            raise SettingsInvalid({"epg_id": [
+                f"EPG source {link.epg_id} ('{source.get('name', '')}') is a dummy source; Dispatcharr does not "
+                "refresh dummy sources."]})
+        link.epg_name = source.get("name") or ""
+    else:
+        source = match_by_filename(sources, link.output_filename)
+        if source is not None:
+            link.epg_id, link.epg_name = source.get("id"), source.get("name") or ""
+
+
+def check_link(*, link: DispatcharrLink) -> dict:
+    """The admin's "Test connection": ``{success, message, epg_sources}`` from a fresh login with the link's
+    Service; a success resets the authentication failure count (``credentials_confirmed``)."""
+    from .clients import manager_for_service
+
+    if link.service is None:
+        return {"success": False, "message": link.unusable_reason(), "epg_sources": []}
+    try:
+        manager = manager_for_service(link.service, fresh_login=True)
+    except HTTPError as exc:  # a URL the client refuses
+        return {"success": False, "message": f"Cannot reach Dispatcharr: {exc}", "epg_sources": []}
+    result = check_connection(manager)
+    if result["success"]:
+        credentials_confirmed(link)
+    return result

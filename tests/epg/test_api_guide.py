@@ -144,3 +144,16 @@ def test_the_default_grid_window_follows_the_project_clock(admin_client_jwt, fil
     clock.travel(3 * 3600)  # three hours later: -1 and 0 have ended, 25 starts within 24 h
     r = admin_client_jwt.get("/api/epg/grid/")
     assert [p["title"] for p in r.json()["data"]] == ["At 2", "At 23", "At 25"]
+
+
+@pytest.mark.parametrize("query", [
+    "end=3200-01-01T20:49:06.8-20:57",       # an offset PostgreSQL refuses
+    "start=9999-12-31T23:00:00Z",            # a window past year 9999
+    "end=0001-01-01T00:30:00Z",              # a window before year 1
+    "start=0001-01-01T00:00:00%2B23:00",     # before year 1 once in UTC
+])
+def test_a_grid_window_out_of_range_is_a_400_not_a_500(admin_client_jwt, query):
+    response = admin_client_jwt.get(f"/api/epg/grid/?{query}")
+    assert response.status_code in (200, 400), response.content
+    if response.status_code == 400:
+        assert list(response.json()) in (["start"], ["end"])

@@ -1,6 +1,8 @@
 import pytest
 
-from .fake_dispatcharr import FakeClock, make_fake
+from homelab import clock as project_clock
+
+from .fake_dispatcharr import MovableClock, make_fake
 
 
 @pytest.fixture
@@ -10,5 +12,10 @@ def dispatcharr(fake_server):
 
 
 @pytest.fixture
-def clock():
-    return FakeClock()
+def clock(monkeypatch):
+    """homelab.clock moved by the code's own waits (see MovableClock): pushes and polls take no real time."""
+    moving = MovableClock()
+    monkeypatch.setattr(project_clock, "monotonic", lambda: moving.monotonic())
+    monkeypatch.setattr(project_clock, "sleep", lambda seconds: moving.sleep(seconds))  # a test may wrap sleep
+    yield moving
+    project_clock.reset()

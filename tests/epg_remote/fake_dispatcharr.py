@@ -2,7 +2,7 @@
 
 Tokens are opaque strings by default (the client then assumes Dispatcharr's 5-minute life); with
 ``jwt_tokens=True`` they are JWT-shaped with an ``exp`` claim the client reads. ``access_lifetime`` is enforced
-by the server either way. An import walks the source through ``import_plan`` (one status per GET of the
+by the server either way, on ``homelab.clock`` (the server's threads share the test's clock: travel expires tokens). An import walks the source through ``import_plan`` (one status per GET of the
 source), so tests drive the remote refresh with polls, not with time.
 """
 from __future__ import annotations
@@ -12,8 +12,8 @@ import itertools
 import json
 import socket
 import threading
-import time
 
+from homelab import clock
 from tests.fakes import FakeServer
 
 INVALID_TOKEN = {"detail": "Given token not valid for any token type", "code": "token_not_valid"}
@@ -41,7 +41,7 @@ class FakeDispatcharr:
         self.username, self.password = username, password
         self.access_lifetime = access_lifetime
         self.jwt_tokens = jwt_tokens
-        self.access: dict[str, float] = {}     # token -> expiry (time.time())
+        self.access: dict[str, float] = {}     # token -> expiry (clock.time())
         self.refresh_tokens: set[str] = set()
         self.logins = 0
         self.refreshes = 0
@@ -78,20 +78,20 @@ class FakeDispatcharr:
             self.access.clear()
 
     def expired(self, token: str) -> bool:
-        return time.time() >= self.access.get(token, 0)
+        return clock.time() >= self.access.get(token, 0)
 
     # --- tokens --------------------------------------------------------------------------------
     def _token(self, kind: str, lifetime: float) -> str:
         n = next(self._counter)
         if self.jwt_tokens:
-            claims = {"token_type": kind, "exp": int(time.time() + lifetime) if kind == "refresh"
-                      else time.time() + lifetime, "jti": f"{kind}-{n}"}
+            claims = {"token_type": kind, "exp": int(clock.time() + lifetime) if kind == "refresh"
+                      else clock.time() + lifetime, "jti": f"{kind}-{n}"}
             return f"{_b64({'alg': 'HS256', 'typ': 'JWT'})}.{_b64(claims)}.sig{n}"
         return f"{kind}-token-{n}"
 
     def _new_access(self) -> str:
         token = self._token("access", self.access_lifetime)
-        self.access[token] = time.time() + self.access_lifetime
+        self.access[token] = clock.time() + self.access_lifetime
         return token
 
     def _login(self, call):
@@ -174,19 +174,26 @@ def make_fake(server: FakeServer, **kwargs) -> FakeDispatcharr:
     return fake
 
 
-class FakeClock:
-    """A monotonic clock and sleep for the manager: sleeping moves the clock, nothing waits."""
+class MovableClock:
+    """``homelab.clock`` for a test (the ``clock`` fixture of tests/epg_remote): ``monotonic()`` stands still
+    except when code sleeps, which moves the clock at once instead of waiting (``sleeps`` lists the waits), or when
+    the test calls ``travel(seconds)``; ``now()`` / ``time()`` move by the same amount. Durations come out exact."""
 
     def __init__(self):
-        self.now = 1000.0
+        self.start = clock.monotonic()
+        self.moved = 0.0
         self.sleeps: list[float] = []
 
-    def __call__(self) -> float:
-        return self.now
+    def monotonic(self) -> float:
+        return self.start + self.moved
 
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
-        self.now += seconds
+        self.travel(seconds)
+
+    def travel(self, seconds: float) -> None:
+        self.moved += seconds
+        clock.travel(seconds)
 
 
 def closed_port_url() -> str:

@@ -4,6 +4,7 @@ import pytest
 from epg.remote.models import DispatcharrLink
 
 from .fake_dispatcharr import closed_port_url
+from .links import create_link
 
 pytestmark = pytest.mark.django_db
 
@@ -37,12 +38,15 @@ def test_put_checks_the_credentials_discovers_the_source_and_saves(admin_client_
     assert dispatcharr.logins == 1
 
 
-def test_the_password_is_encrypted_at_rest(admin_client_jwt, dispatcharr):
+def test_the_password_is_encrypted_at_rest_on_a_manual_dispatcharr_service(admin_client_jwt, dispatcharr):
     from django.db import connection
 
     admin_client_jwt.put("/api/dispatcharr/settings", body(dispatcharr), format="json")
+    service = DispatcharrLink.objects.get().service
+    assert (service.source, service.service_type, service.api_url, service.api_username) == (
+        "manual", "dispatcharr", dispatcharr.url, dispatcharr.username)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT password FROM epg_remote_dispatcharrlink")
+        cursor.execute("SELECT api_password FROM integrations_service WHERE id = %s", [service.pk])
         stored = cursor.fetchone()[0]
     assert stored.startswith("gAAAAA") and dispatcharr.password not in stored
 
@@ -110,7 +114,7 @@ def test_disabling_does_not_need_the_remote(admin_client_jwt, dispatcharr):
 
 
 def test_enabling_again_resets_the_authentication_failures(admin_client_jwt, dispatcharr):
-    DispatcharrLink.objects.create(enabled=False, url=dispatcharr.url, username="admin", password=dispatcharr.password,
+    create_link(enabled=False, url=dispatcharr.url, username="admin", password=dispatcharr.password,
                                    epg_id=21, auth_failures=3, last_result="disabled")
     response = admin_client_jwt.put("/api/dispatcharr/settings", {"enabled": True}, format="json")
     assert response.status_code == 200
@@ -118,8 +122,8 @@ def test_enabling_again_resets_the_authentication_failures(admin_client_jwt, dis
 
 
 def test_settings_edit_the_first_link_only(admin_client_jwt, dispatcharr):
-    first = DispatcharrLink.objects.create(url=dispatcharr.url, username="admin", password=dispatcharr.password)
-    DispatcharrLink.objects.create(url="http://other:9191", username="admin", password="x-other-pass")
+    first = create_link(url=dispatcharr.url, username="admin", password=dispatcharr.password)
+    create_link(url="http://other:9191", username="admin", password="x-other-pass")
     response = admin_client_jwt.put("/api/dispatcharr/settings", {"output_filename": "guide.xml"}, format="json")
     assert response.status_code == 200 and response.json()["id"] == first.pk
     response = admin_client_jwt.put("/api/dispatcharr/settings", {"url": "http://other:9191"}, format="json")
@@ -148,21 +152,21 @@ def test_a_push_ending_while_the_settings_are_checked_keeps_its_outcome(admin_cl
 
     from django.utils import timezone as djtz
 
-    from epg.remote.api import views
+    from epg.remote import services
 
     assert admin_client_jwt.put("/api/dispatcharr/settings", body(dispatcharr), format="json").status_code == 200
     link = DispatcharrLink.objects.get()
     DispatcharrLink.objects.filter(pk=link.pk).update(pushing_since=djtz.now(), last_result="running")
     ended = datetime(2030, 1, 1, tzinfo=timezone.utc)
-    original = views.SettingsView._check
+    original = services.check_settings
 
-    def check(self, link):
-        original(self, link)
+    def check(link):
+        original(link)
         DispatcharrLink.objects.filter(pk=link.pk).update(  # the push task, in the worker, meanwhile
             pushing_since=None, push_pending=False, last_result="success", last_sync=ended,
             last_message="EPG refresh success in 2.0s", last_duration=2.0)
 
-    monkeypatch.setattr(views.SettingsView, "_check", check)
+    monkeypatch.setattr(services, "check_settings", check)
     response = admin_client_jwt.put("/api/dispatcharr/settings", body(dispatcharr, name="x", verify_tls=False),
                                     format="json")
     assert response.status_code == 200, response.content

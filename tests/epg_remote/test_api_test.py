@@ -4,6 +4,7 @@ import pytest
 from epg.remote.models import DispatcharrLink
 
 from .fake_dispatcharr import closed_port_url
+from .links import create_link
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +54,7 @@ def test_an_unreachable_dispatcharr(admin_client_jwt):
 
 
 def test_the_stored_password_is_used_when_none_is_given(admin_client_jwt, dispatcharr):
-    DispatcharrLink.objects.create(url=dispatcharr.url, username="admin", password=dispatcharr.password)
+    create_link(url=dispatcharr.url, username="admin", password=dispatcharr.password)
     response = admin_client_jwt.post("/api/dispatcharr/test", {"url": dispatcharr.url + "/", "username": "admin"},
                                      format="json")
     assert response.json()["success"] is True

@@ -13,10 +13,9 @@ SOURCES = [
 ]
 
 
-def manager(client, clock=None):
-    if clock is None:
-        return EPGManager(client)
-    return EPGManager(client, clock=clock, sleep=clock.sleep)
+def manager(client):
+    """Waits read homelab.clock: tests that wait take the ``clock`` fixture, which moves it instead."""
+    return EPGManager(client)
 
 
 def test_list_sources_with_and_without_dummies():
@@ -117,7 +116,7 @@ def test_wait_for_refresh_succeeds_when_updated_at_changes(clock):
     client = StubClient().on("GET", "/api/epg/sources/21/", _source("success"), _source("idle"),
                              _source("success"), _source("success", "2026-01-01T00:00:00Z"))
     client.on("POST", "/api/epg/import/", (202, {"success": True}))
-    result = manager(client, clock).wait_for_refresh(21, timeout=60, poll_interval=2)
+    result = manager(client).wait_for_refresh(21, timeout=60, poll_interval=2)
     assert result == {"success": True, "duration": 6.0, "final_status": "success",
                       "message": "EPG refresh success in 6.0s"}
     assert clock.sleeps == [2, 2, 2]
@@ -127,7 +126,7 @@ def test_wait_for_refresh_sees_an_error_that_leaves_updated_at_alone(clock):
     client = StubClient().on("GET", "/api/epg/sources/21/", _source("success"), _source("parsing"),
                              _source("error", last_message="bad XML"))
     client.on("POST", "/api/epg/import/", (202, {}))
-    result = manager(client, clock).wait_for_refresh(21, timeout=60, poll_interval=2)
+    result = manager(client).wait_for_refresh(21, timeout=60, poll_interval=2)
     assert result == {"success": False, "duration": 4.0, "final_status": "error",
                       "message": "EPG refresh error in 4.0s"}
 
@@ -135,7 +134,7 @@ def test_wait_for_refresh_sees_an_error_that_leaves_updated_at_alone(clock):
 def test_wait_for_refresh_ignores_the_previous_outcome_and_times_out_on_the_deadline(clock):
     client = StubClient().on("GET", "/api/epg/sources/21/", _source("success"))
     client.on("POST", "/api/epg/import/", (202, {}))
-    result = manager(client, clock).wait_for_refresh(21, timeout=5, poll_interval=2)
+    result = manager(client).wait_for_refresh(21, timeout=5, poll_interval=2)
     assert result == {"success": False, "duration": 5, "final_status": "timeout",
                       "message": "EPG refresh timed out after 5s"}
     assert clock.sleeps == [2, 2, 1]  # the last sleep stops at the deadline
@@ -145,14 +144,14 @@ def test_wait_for_refresh_skips_failed_polls(clock):
     client = StubClient().on("GET", "/api/epg/sources/21/", _source("idle"), (502, "bad gateway"),
                              HTTPError("GET: timed out", timeout=True), _source("success", "2026-01-02T00:00:00Z"))
     client.on("POST", "/api/epg/import/", (202, {}))
-    result = manager(client, clock).wait_for_refresh(21, timeout=60, poll_interval=1)
+    result = manager(client).wait_for_refresh(21, timeout=60, poll_interval=1)
     assert result["final_status"] == "success" and result["duration"] == 3.0
 
 
 def test_wait_for_refresh_when_the_trigger_fails(clock):
     client = StubClient().on("GET", "/api/epg/sources/10/", (200, SOURCES[1]))
     client.on("POST", "/api/epg/import/", (400, {"success": False}))
-    result = manager(client, clock).wait_for_refresh(10)
+    result = manager(client).wait_for_refresh(10)
     assert result == {"success": False, "duration": 0.0, "final_status": "error",
                       "message": "Cannot refresh dummy EPG source"}
     assert clock.sleeps == []

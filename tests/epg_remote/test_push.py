@@ -4,31 +4,34 @@ from datetime import timedelta
 
 import pytest
 
-from epg.remote import services
+from epg.remote import pushes
+from homelab import jobs
 from epg.remote.models import DispatcharrLink
 from epg.remote.tasks import push_refresh
 
 from .fake_dispatcharr import closed_port_url
+from .links import create_link
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
 def fast(settings):
-    settings.DISPATCHARR_WAIT_TIMEOUT = 60
-    settings.DISPATCHARR_POLL_INTERVAL = 2
-    settings.DISPATCHARR_RETRY_BACKOFF = 0
+    settings.DISPATCHARR_WAIT_TIMEOUT = 60.0
+    settings.DISPATCHARR_POLL_INTERVAL = 2.0
+    settings.JOB_RETRY_BACKOFF = 0.0
     settings.DISPATCHARR_AUTH_FAILURE_LIMIT = 3
 
 
 def link_to(fake, **kwargs):
     values = dict(enabled=True, url=fake.url, username=fake.username, password=fake.password, epg_id=21)
     values.update(kwargs)
-    return DispatcharrLink.objects.create(**values)
+    return create_link(**values)
 
 
 def push(link, clock, **kwargs):
-    return services.push_link(link.pk, clock=clock, sleep=clock.sleep, **kwargs)
+    """A push in this process; ``clock`` (the fixture) makes its waits move the clock instead of taking time."""
+    return pushes.push_link(link.pk, **kwargs).outcome
 
 
 def test_a_push_refreshes_the_remote_source_and_records_last_sync(dispatcharr, clock):
@@ -76,7 +79,7 @@ def test_a_remote_error_is_recorded_with_the_remote_message(dispatcharr, clock):
 
 
 def test_a_remote_refresh_that_never_ends_times_out(dispatcharr, clock, settings):
-    settings.DISPATCHARR_WAIT_TIMEOUT = 7
+    settings.DISPATCHARR_WAIT_TIMEOUT = 7.0
     dispatcharr.import_plan = ["fetching"] * 100
     link = link_to(dispatcharr)
     assert push(link, clock) == "timeout"
@@ -124,9 +127,9 @@ def test_a_403_counts_as_an_authentication_failure_and_a_success_resets_the_coun
 
 
 def test_a_refused_connection_asks_for_a_retry_then_gives_up(clock):
-    link = DispatcharrLink.objects.create(enabled=True, url=closed_port_url(), username="admin",
+    link = create_link(enabled=True, url=closed_port_url(), username="admin",
                                           password="secret-pass", epg_id=21)
-    with pytest.raises(services.TemporaryPushError):
+    with pytest.raises(jobs.RetryLater):
         push(link, clock, final_attempt=False)
     link.refresh_from_db()
     assert link.last_result == "retrying" and "connection refused" in link.last_message
@@ -155,50 +158,58 @@ def test_the_task_does_not_retry_permanent_errors(dispatcharr):
 def test_a_disabled_or_deleted_link_is_not_pushed(dispatcharr, clock):
     link = link_to(dispatcharr, enabled=False)
     assert push(link, clock) == "disabled"
-    assert services.push_link(987654) == "gone"
+    assert pushes.push_link(987654).outcome == "gone"
     assert dispatcharr.server.calls == []
 
 
-def test_a_push_asked_for_while_one_runs_follows_it(dispatcharr, clock, django_capture_on_commit_callbacks,
-                                                    monkeypatch):
+def test_a_push_asked_for_while_one_runs_follows_it(dispatcharr, clock):
     link = link_to(dispatcharr)
-    assert services.claim_push(link.pk)
+    token = pushes.claim_push(link.pk)
+    assert token is not None
     assert push(link, clock) == "pending"
     link.refresh_from_db()
     assert link.push_pending and dispatcharr.server.calls == []
-    queued = []
-    monkeypatch.setattr(push_refresh, "delay", lambda link_id: queued.append(link_id))
-    with django_capture_on_commit_callbacks(execute=True):
-        assert services.release_push(link.pk) is True
-        services.queue_push(link.pk)
-    assert queued == [link.pk]
+    assert pushes.release_push(link.pk, token) is True
     link.refresh_from_db()
-    assert not link.push_pending and link.pushing_since is None
+    assert not link.push_pending and link.pushing_since is None and link.heartbeat_at is None
 
 
-def test_the_pending_push_is_queued_when_the_running_one_ends(dispatcharr, clock, django_capture_on_commit_callbacks,
-                                                              monkeypatch):
+def test_the_task_queues_the_pending_push_when_the_running_one_ends(dispatcharr, clock, monkeypatch,
+                                                                   django_capture_on_commit_callbacks):
     link = link_to(dispatcharr)
     queued = []
     monkeypatch.setattr(push_refresh, "delay", lambda link_id: queued.append(link_id))
+
+    original = pushes._default_manager_factory
 
     def factory(link, **kwargs):
         # the guide changes again while this push talks to Dispatcharr
         DispatcharrLink.objects.filter(pk=link.pk).update(push_pending=True)
-        return services._default_manager_factory(link, **kwargs)
+        return original(link, **kwargs)
 
+    monkeypatch.setattr(pushes, "_default_manager_factory", factory)
     with django_capture_on_commit_callbacks(execute=True):
-        assert push(link, clock, manager_factory=factory) == "success"
+        assert push_refresh.apply(args=[link.pk]).get() == "success"
     assert queued == [link.pk]
 
 
-def test_a_stale_claim_is_taken_over(dispatcharr, clock):
-    from django.utils import timezone
+def test_a_claim_whose_heartbeat_went_stale_is_taken_over(dispatcharr, clock, settings):
+    from homelab import clock as project_clock
 
     link = link_to(dispatcharr)
-    DispatcharrLink.objects.filter(pk=link.pk).update(
-        pushing_since=timezone.now() - services.stale_after() - timedelta(seconds=1))
+    claimed = project_clock.now() - timedelta(seconds=settings.JOB_HEARTBEAT_STALE + 1)
+    DispatcharrLink.objects.filter(pk=link.pk).update(pushing_since=claimed, heartbeat_at=claimed)
     assert push(link, clock) == "success"
+
+
+def test_a_claim_with_a_fresh_heartbeat_is_not_taken_over(dispatcharr, clock):
+    from homelab import clock as project_clock
+
+    link = link_to(dispatcharr)
+    claimed = project_clock.now() - timedelta(hours=3)  # an old claim, but its push is alive
+    DispatcharrLink.objects.filter(pk=link.pk).update(pushing_since=claimed, heartbeat_at=project_clock.now())
+    assert push(link, clock) == "pending"
+    assert dispatcharr.server.calls == []
 
 
 def test_logs_say_what_happened_and_never_show_the_password(dispatcharr, clock, caplog):

@@ -1,16 +1,18 @@
 """output_regenerated -> a push task for every enabled link, queued after commit, run by a real worker."""
 import pytest
 
-from epg.remote import services
+from epg.remote import tasks
 from epg.remote.models import DispatcharrLink
 from epg.remote.tasks import push_refresh
 from epg.signals import output_regenerated
 
+from .links import create_link
+
 
 def links(fake):
     common = dict(url=fake.url, username=fake.username, password=fake.password, epg_id=21)
-    on = DispatcharrLink.objects.create(enabled=True, **common)
-    off = DispatcharrLink.objects.create(enabled=False, **{**common, "username": "someone-else"})
+    on = create_link(enabled=True, **common)
+    off = create_link(enabled=False, **{**common, "username": "someone-else"})
     return on, off
 
 
@@ -18,7 +20,7 @@ def links(fake):
 def test_the_signal_queues_a_push_for_each_enabled_link_after_commit(dispatcharr, monkeypatch,
                                                                      django_capture_on_commit_callbacks):
     on, off = links(dispatcharr)
-    other = DispatcharrLink.objects.create(enabled=True, url="http://other:9191", username="u", password="pw-other")
+    other = create_link(enabled=True, url="http://other:9191", username="u", password="pw-other")
     queued = []
     monkeypatch.setattr(push_refresh, "delay", lambda link_id: queued.append(link_id))
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -31,12 +33,12 @@ def test_the_signal_queues_a_push_for_each_enabled_link_after_commit(dispatcharr
 
 @pytest.mark.django_db
 def test_the_receiver_never_raises(monkeypatch, caplog):
-    DispatcharrLink.objects.create(enabled=True, url="http://other:9191", username="u", password="pw-other")
+    create_link(enabled=True, url="http://other:9191", username="u", password="pw-other")
 
     def broken(link_id):
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr(services, "queue_push", broken)
+    monkeypatch.setattr(tasks, "queue_push", broken)
     output_regenerated.send(sender=None, filename="epg.xml", source_id=None)
     assert "Could not queue the push to Dispatcharr link" in caplog.text
 

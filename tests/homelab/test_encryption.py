@@ -110,7 +110,7 @@ def test_rotation_with_env_keys_prints_the_new_setting(key_file):
     with override_settings(HOMELAB_ENCRYPTION_KEYS=[old]):
         SiteSecret.objects.create(name="a", value="alpha-secret")
         out = StringIO()
-        call_command("rotate_encryption_key", "--new-key", new, stdout=out)
+        call_command("rotate_encryption_key", f"--new-key={new}", stdout=out)  # a key may start with "-"
     assert f"{new},{old}" in out.getvalue()
     assert Fernet(new.encode()).decrypt(raw_value("a").encode()) == b"alpha-secret"
 

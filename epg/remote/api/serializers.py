@@ -65,6 +65,10 @@ class SettingsInput(serializers.Serializer):
     verify_tls = serializers.BooleanField(required=False)
     output_filename = serializers.CharField(max_length=255, required=False)
     epg_id = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**31 - 1)
+    service_id = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=2**63 - 1,
+        help_text="Beyond Teamarr's contract: an integrations Service to use (e.g. one synced from Traefik) "
+                  "instead of typing its URL; username and password given are written to it.")
 
 
 class SettingsOutput(serializers.Serializer):

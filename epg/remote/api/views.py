@@ -13,11 +13,11 @@ from rest_framework import exceptions, permissions
 from rest_framework.response import Response
 
 from epg.api.views import EPGAPIView
+from integrations.models import Service
 
 from .. import selectors, services
 from ..clients import manager_for
-from ..manager import DispatcharrError, match_by_filename
-from ..models import DEFAULT_OUTPUT_FILENAME, DispatcharrLink, normalize_url
+from ..models import DEFAULT_OUTPUT_FILENAME, DispatcharrLink
 from . import serializers as s
 
 AUTH_ERRORS = {
@@ -126,68 +126,16 @@ class SettingsView(DispatcharrAPIView):
     def put(self, request):
         serializer = s.SettingsInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        link = selectors.default_link() or DispatcharrLink(output_filename=DEFAULT_OUTPUT_FILENAME)
-
-        new_remote = any(k in data and data[k] != getattr(link, k) for k in ("url", "username"))
-        new_password = bool(data.get("password")) and data["password"] != link.password
-        new_filename = "output_filename" in data and data["output_filename"].strip() != link.output_filename
-        for key in ("enabled", "url", "username", "verify_tls"):
-            if key in data:
-                setattr(link, key, data[key])
-        if "output_filename" in data:
-            link.output_filename = data["output_filename"].strip()
-        if data.get("password"):
-            link.password = data["password"]
-        link.url = normalize_url(link.url)
-        link.username = (link.username or "").strip()
-
-        missing = {key: ["This field is required."] for key in ("url", "username", "password")
-                   if not getattr(link, key)}
-        if missing:
-            raise exceptions.ValidationError(missing)
-        if DispatcharrLink.objects.filter(url=link.url, username=link.username).exclude(pk=link.pk).exists():
-            raise exceptions.ValidationError(
-                {"url": ["Another Dispatcharr link already uses this URL and username."]})
-
-        if "epg_id" in data:
-            if data["epg_id"] != link.epg_id:
-                link.epg_name = ""
-            link.epg_id = data["epg_id"]
-        elif new_remote or new_filename:
-            link.epg_id, link.epg_name = None, ""
-
-        if link.enabled or new_remote or new_password:
-            self._check(link)
-        fields = ["enabled", "url", "username", "password", "verify_tls", "output_filename", "epg_id", "epg_name",
-                  "updated_at"]
-        if new_remote or new_password or data.get("enabled"):
-            link.auth_failures = 0  # checked just now: a fresh start for the automatic disabling
-            fields.append("auth_failures")
-        if link.pk is None:
-            link.save()
-        else:
-            # only the settings: a push that ended during the check above keeps its outcome and frees its claim
-            link.save(update_fields=fields)
-            link.refresh_from_db()
-        return Response(s.SettingsOutput(settings_payload(link)).data)
-
-    def _check(self, link: DispatcharrLink) -> None:
-        manager = manager_for(link.url, link.username, link.password, verify=link.verify_tls, fresh_login=True)
+        data = dict(serializer.validated_data)
+        if data.get("service_id") is not None:
+            data["service"] = Service.objects.filter(pk=data["service_id"]).first()
+            if data["service"] is None:
+                raise exceptions.ValidationError({"service_id": [f"No service with id {data['service_id']}."]})
+        data.pop("service_id", None)
         try:
-            sources = manager.fetch_sources()
-        except DispatcharrError as exc:
-            raise CredentialsRejected(f"Settings not saved: {exc.message}") from None
-        if link.epg_id is not None:
-            source = next((x for x in sources if x.get("id") == link.epg_id), None)
-            if source is None:
-                raise exceptions.ValidationError({"epg_id": [f"Dispatcharr has no EPG source with id {link.epg_id}."]})
-            if source.get("source_type") == "dummy":
-                raise exceptions.ValidationError({"epg_id": [
-                    f"EPG source {link.epg_id} ('{source.get('name', '')}') is a dummy source; Dispatcharr does not "
-                    "refresh dummy sources."]})
-            link.epg_name = source.get("name") or ""
-        else:
-            source = match_by_filename(sources, link.output_filename)
-            if source is not None:
-                link.epg_id, link.epg_name = source.get("id"), source.get("name") or ""
+            link = services.save_link_settings(link=selectors.default_link(), **data)
+        except services.SettingsInvalid as exc:
+            raise exceptions.ValidationError(exc.errors) from None
+        except services.CredentialsRejected as exc:
+            raise CredentialsRejected(exc.message) from None
+        return Response(s.SettingsOutput(settings_payload(link)).data)

@@ -30,8 +30,8 @@ class Command(BaseCommand):
     help = "Run the web server, a Celery worker and Celery beat (and the embedded Redis) in the foreground."
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--host", default=settings.HOST)
+        parser.add_argument("--port", type=int, default=settings.PORT)
         parser.add_argument("--no-worker", action="store_true", help="Do not start a Celery worker.")
         parser.add_argument("--no-beat", action="store_true", help="Do not start Celery beat.")
 

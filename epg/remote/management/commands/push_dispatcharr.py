@@ -9,7 +9,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from epg.remote import services
+from epg.remote import pushes, tasks
 from epg.remote.models import DispatcharrLink
 
 
@@ -39,7 +39,7 @@ class Command(BaseCommand):
         if not opts["now"]:
             with transaction.atomic():
                 for link in links:
-                    services.queue_push(link.pk)
+                    tasks.queue_push(link.pk)
             self.stdout.write(f"Queued a push to {len(links)} Dispatcharr link(s).")
             return
         failed = []
@@ -49,7 +49,10 @@ class Command(BaseCommand):
 
             iterator = tqdm(links, desc="Pushing", unit="link")
         for link in iterator:
-            outcome = services.push_link(link.pk)
+            result = pushes.push_link(link.pk)
+            outcome = result.outcome
+            if result.push_again:  # the guide changed meanwhile: the worker pushes once more
+                tasks.queue_push(link.pk)
             link.refresh_from_db()
             self.stdout.write(f"{link}: {outcome}: {link.last_message}")
             if outcome != DispatcharrLink.Result.SUCCESS:
