@@ -147,7 +147,7 @@ class JobItem(models.Model):
     title = models.CharField(max_length=500, blank=True)
     plex_path = models.TextField(blank=True)
     local_path = models.TextField(blank=True)
-    media_hash = models.CharField(max_length=64, blank=True)
+    media_hash = models.CharField(max_length=64, blank=True, db_index=True)
     bif_path = models.TextField(blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
     worker_kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.NONE, blank=True)

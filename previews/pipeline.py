@@ -165,6 +165,10 @@ def run_item(item_id: int, *, worker: str = "", wait: float | None = None) -> Ou
                            missing=True)
         if os.path.exists(item.bif_path):
             return _record(item, JobItem.Status.SKIPPED, "The BIF exists already (not rewritten).")
+        twin = (JobItem.objects.filter(media_hash=item.media_hash, status=JobItem.Status.RUNNING, pk__lt=item.pk)
+                .exclude(job_id=item.job_id).values_list("job_id", flat=True).first())
+        if twin is not None:  # another job's item makes the same BIF right now (the older item goes on)
+            return _record(item, JobItem.Status.SKIPPED, f"The same file is being thumbnailed by job {twin}.")
         logger.info("Job %s: %s on %s slot %s (%s)", item.job_id, item.title, lease.kind, lease.slot, worker)
         _publish_worker(lease, "working", item)
         while True:

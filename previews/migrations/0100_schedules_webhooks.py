@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('django_celery_beat', '0019_alter_periodictasks_options'),
-        ('previews', '0002_sweep_schedule'),
+        ('previews', '0003_item_hash_index'),
     ]
 
     operations = [

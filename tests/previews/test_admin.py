@@ -40,3 +40,16 @@ def test_an_item_page_reads_its_bif_back(client, admin_user, tmp_path):
     item = JobItem.objects.create(job=job, plex_id="1", media_hash="ab", bif_path=str(bif), status="completed")
     page = client.get(reverse("admin:previews_jobitem_change", args=[item.pk]))
     assert b"2 frame(s), 5000 ms apart" in page.content
+
+
+def test_the_settings_page_renders_and_run_again_queues_a_new_job(client, admin_user, configured,
+                                                                  django_capture_on_commit_callbacks):
+    from previews.models import PreviewSettings
+
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:previews_previewsettings_change", args=[PreviewSettings.load().pk]))
+    assert page.status_code == 200 and b"plex_config_folder" in page.content
+    job = Job.objects.create(library_id="1", library_name="Movies", status="failed")
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        client.post(reverse("admin:previews_job_changelist"), {"action": "run_again", "_selected_action": [str(job.pk)]})
+    assert Job.objects.filter(status="pending", library_id="1").count() == 1 and len(queued) == 1

@@ -173,3 +173,16 @@ def test_the_sweep_runs_every_minute_from_a_beat_row():
 
     row = PeriodicTask.objects.get(task="previews.sweep_stale")
     assert (row.interval.every, row.interval.period, row.enabled) == (60, "seconds", True)
+
+
+def test_an_item_whose_file_another_job_is_thumbnailing_is_skipped(job):
+    sintel = JobItem.objects.get(title="Sintel")
+    other = services.create_job(library_id="1")
+    Job.objects.filter(pk=other.pk).update(status="running")
+    JobItem.objects.create(job=other, plex_id=sintel.plex_id, media_hash=sintel.media_hash, status="running",
+                           bif_path=sintel.bif_path, local_path=sintel.local_path)
+    again = JobItem.objects.create(job=job, plex_id="copy", title="Sintel again", media_hash=sintel.media_hash,
+                                   bif_path=sintel.bif_path, local_path=sintel.local_path)
+    assert pipeline.run_item(again.pk).status == "skipped"
+    assert JobItem.objects.get(pk=again.pk).error == f"The same file is being thumbnailed by job {other.pk}."
+    assert not os.path.exists(sintel.bif_path)
