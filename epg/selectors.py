@@ -118,3 +118,32 @@ def output_programmes(channel_ids: list[int], chunk: int = 500) -> Iterator[dict
               .order_by("channel__tvg_id", "start", "id")
               .values(*fields, tvg_id=F("channel__tvg_id"), start_text=XMLTVTime("start"), stop_text=XMLTVTime("stop")))
         yield from qs.iterator(chunk_size=5000)
+
+
+def guide_channel_names() -> Iterator[tuple[str, list[str]]]:
+    """(tvg id, [name, display names ...]) of every channel served by an active guide source, for other apps
+    that match their channels to the guide (``channels``)."""
+    qs = (EPGChannel.objects.current().filter(source__is_active=True)
+          .exclude(source__source_type=EPGSource.SourceType.DUMMY)
+          .order_by("-source__priority", "source_id", "id").values_list("tvg_id", "name", "display_names"))
+    for tvg_id, name, display_names in qs.iterator(chunk_size=5000):
+        names = [name] if name else []
+        names += [n for n in (display_names or []) if isinstance(n, str) and n not in names]
+        yield tvg_id, names
+
+
+def now_playing(tvg_ids, at: datetime | None = None) -> dict[str, dict]:
+    """What is on now on each of these guide channels: tvg id -> {"title", "start", "end"} (ISO 8601 UTC)."""
+    tvg_ids = [t for t in set(tvg_ids) if t]
+    if not tvg_ids:
+        return {}
+    at = at or clock.now()
+    rows = (Programme.objects.filter(channel__tvg_id__in=tvg_ids, start__lte=at, stop__gt=at,
+                                     channel__generation=F("channel__source__generation"),
+                                     channel__source__is_active=True)
+            .order_by("-channel__source__priority", "channel__source_id", "start")
+            .values_list("channel__tvg_id", "title", UTCISO("start"), UTCISO("stop")))
+    found: dict[str, dict] = {}
+    for tvg_id, title, start, stop in rows:
+        found.setdefault(tvg_id, {"title": title, "start": start, "end": stop})
+    return found

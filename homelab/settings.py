@@ -317,7 +317,6 @@ DISPATCHARR_TIMEOUT = env.float("DISPATCHARR_TIMEOUT", default=30.0)
 DISPATCHARR_WAIT_TIMEOUT = env.float("DISPATCHARR_WAIT_TIMEOUT", default=300.0)
 DISPATCHARR_POLL_INTERVAL = env.float("DISPATCHARR_POLL_INTERVAL", default=2.0)
 DISPATCHARR_AUTH_FAILURE_LIMIT = env.int("DISPATCHARR_AUTH_FAILURE_LIMIT", default=3)
-
 # --- Previews: Plex preview thumbnails (BIF) ----------------------------------------------------
 # (PLEX_TV_URL, PLEX_CLIENT_IDENTIFIER and PLEX_PRODUCT are the plex auth mode's, above)
 # Logins per client IP: the form at /previews/login and /previews/api/auth/login (Flask-Limiter syntax).
@@ -350,3 +349,23 @@ INVITES_SERVER_NAME = env.str("INVITES_SERVER_NAME", default="")
 INVITES_EXPIRY_ACTION = env.str("INVITES_EXPIRY_ACTION", default="delete")
 # Join attempts (form posts, Plex sign-ins) allowed per client IP.
 INVITES_JOIN_RATE = env.str("INVITES_JOIN_RATE", default="10/min")
+# --- channels: IPTV providers and the channel catalogue (issue 11) ----------------------------
+# The default provider (the original backend's one account), created or updated at start when IPTV_HOST is set.
+IPTV_HOST = env.str("IPTV_HOST", default="")
+IPTV_USERNAME = env.str("IPTV_USERNAME", default="")
+IPTV_PASSWORD = env.str("IPTV_PASSWORD", default="")
+# Seconds before a catalogue is stale (the beat row refreshes stale providers); TLS checks of new providers.
+CACHE_TTL_SECONDS = env.int("CACHE_TTL_SECONDS", default=21600)
+VERIFY_SSL = env.bool("VERIFY_SSL", default=True)
+# true: the GET endpoints of /iptv/ answer without credentials (stream URLs carry the provider's credentials).
+IPTV_OPEN_READS = env.bool("IPTV_OPEN_READS", default=False)
+# POST /iptv/login attempts allowed per client address (each one calls the provider).
+IPTV_LOGIN_RATE = env.str("IPTV_LOGIN_RATE", default="10/min")
+# Largest playlist / player_api answer accepted (bytes), and the timeouts of those downloads (seconds).
+CHANNELS_MAX_DOWNLOAD_BYTES = env.int("CHANNELS_MAX_DOWNLOAD_BYTES", default=1 << 30)
+CHANNELS_CONNECT_TIMEOUT = env.float("CHANNELS_CONNECT_TIMEOUT", default=10.0)
+CHANNELS_READ_TIMEOUT = env.float("CHANNELS_READ_TIMEOUT", default=60.0)
+# User-Agent sent to providers that have none of their own (some panels refuse unknown clients).
+CHANNELS_USER_AGENT = env.str("CHANNELS_USER_AGENT", default="")
+# How often the beat row looks for stale providers (minutes).
+CHANNELS_STALE_CHECK_MINUTES = env.int("CHANNELS_STALE_CHECK_MINUTES", default=15)

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from channels.output import ChannelsM3UView
 from homelab.api.views import HealthView
 
 urlpatterns = [
@@ -14,6 +15,7 @@ urlpatterns = [
     path("api/services/", include("integrations.api.urls")),
     path("api/epg/", include("epg.api.urls")),
     path("api/dispatcharr/", include("epg.remote.api.urls")),
+    path("output/channels.m3u", ChannelsM3UView.as_view(), name="channels-m3u"),
     path("output/", include("epg.output_urls")),
     path("iptv/", include("channels.api.urls")),
     path("previews/api/", include("previews.api.urls")),

@@ -1,0 +1,219 @@
+"""The catalogue swap: a diff of the new playlist against the stored catalogue by stable key, applied in one
+transaction.
+
+Phase 1 (``Differ``, no transaction, progress visible): each parsed entry becomes a row; its key hash is
+looked up in the stored (key hash, content hash) pairs, held as two sorted ``array('q')`` (16 bytes a channel);
+new and changed rows are written to a spool file on disk, unchanged ones cost nothing. Phase 2 (``apply``,
+one transaction): the spool is inserted (COPY on PostgreSQL) and updated, the entries gone are deleted, and the
+provider row gets its counts. A repeat refresh of an unchanged playlist writes nothing but the provider row;
+readers see the old catalogue until the commit; a failure before it leaves the old catalogue as it was.
+"""
+from __future__ import annotations
+
+import fnmatch
+import pickle
+import re
+from array import array
+from bisect import bisect_left
+from typing import IO
+
+from django.db import connection
+
+from . import parsers
+from .models import Channel
+
+TABLE = Channel._meta.db_table
+COLUMNS = ["provider_id", "key", "key_hash", "content_hash", "position", "stream_id", "name", "tvg_id", "tvg_name",
+           "logo", "group_title", "category", "stream_type", "stream_url", "chno", "catchup", "catchup_days",
+           "catchup_source", "user_agent", "options", "search", "epg_channel_id", "epg_match"]
+COPY_TYPES = ["int8", "text", "int8", "int8", "int4", "int8", "text", "text", "text", "text", "text", "text", "text",
+              "text", "text", "text", "int4", "text", "text", "text", "text", "text", "text"]
+UPDATE_COLUMNS = COLUMNS[3:]
+SPOOL_BATCH = 2000
+
+
+def group_filter(include: str, exclude: str):
+    """A predicate on a group name from the provider's include / exclude patterns (one per line, * and ?,
+    case- and accent-insensitive); None when there are none."""
+    def compile_(text):
+        patterns = [parsers.fold(p) for p in (text or "").splitlines() if p.strip()]
+        return re.compile("|".join(fnmatch.translate(p) for p in patterns)) if patterns else None
+
+    inc, exc = compile_(include), compile_(exclude)
+    if inc is None and exc is None:
+        return None
+
+    def keep(group: str) -> bool:
+        g = parsers.fold(group)
+        if inc is not None and not inc.match(g):
+            return False
+        return not (exc is not None and exc.match(g))
+
+    return keep
+
+
+class GuideIndex:
+    """The guide channels to match against (from ``epg.selectors.guide_index``)."""
+
+    def __init__(self, tvg_ids: dict[str, str] | None = None, names: dict[str, str] | None = None):
+        self.tvg_ids = tvg_ids or {}  # folded tvg id -> guide tvg id
+        self.names = names or {}  # match name -> guide tvg id
+
+    def match(self, tvg_id: str, *names: str) -> tuple[str, str]:
+        if tvg_id:
+            found = self.tvg_ids.get(tvg_id) or self.tvg_ids.get(tvg_id.casefold())
+            if found:
+                return found, Channel.Match.TVG_ID
+        for name in names:
+            if name:
+                found = self.names.get(parsers.match_name(name))
+                if found:
+                    return found, Channel.Match.NAME
+        return "", Channel.Match.NONE
+
+
+def build_row(provider_id: int, position: int, e: parsers.Entry, enrichment, guide: GuideIndex) -> tuple:
+    """The row of one entry, in COLUMNS order. This runs 200,000 times a refresh: keep it lean."""
+    kind, group, catchup_days = e.kind, e.group, e.catchup_days
+    if enrichment:
+        info = enrichment.lookup(kind, e.stream_id)
+        if info is not None:
+            category_name, days = info
+            group = group or category_name
+            if catchup_days is None:
+                catchup_days = days
+    category = parsers.categorise(kind, group, e.name, e.url)
+    epg_id, how = guide.match(e.tvg_id, e.tvg_name, e.name) if (guide.tvg_ids or guide.names) else ("", "")
+    key = e.key
+    options = "\n".join(e.options) if e.options else ""
+    chno, catchup = e.chno[:32], e.catchup[:32]
+    search = parsers.search_text(e.name, e.tvg_name, e.tvg_id, group)
+    content = parsers.hash64("\x1f".join((
+        f"{position}\x1f{e.stream_id}\x1f{catchup_days}", e.name, e.tvg_id, e.tvg_name, e.logo, group, category,
+        kind, e.url, chno, catchup, e.catchup_source, e.user_agent, options, epg_id, how)))
+    return (provider_id, key, parsers.key_hash(kind, e.stream_id, key), content, position, e.stream_id, e.name,
+            e.tvg_id, e.tvg_name, e.logo, group, category, kind, e.url, chno, catchup, catchup_days,
+            e.catchup_source, e.user_agent, options, search, epg_id, how)
+
+
+class Differ:
+    """Phase 1: compare rows with the stored catalogue; spool what must be written."""
+
+    def __init__(self, provider_id: int, spool: IO[bytes]):
+        self.provider_id = provider_id
+        self.keys, self.hashes = array("q"), array("q")
+        # a server-side cursor on PostgreSQL: the 200,000 pairs stream in, they are not all buffered first
+        with connection.chunked_cursor() as cur:
+            cur.execute(f"SELECT key_hash, content_hash FROM {TABLE} WHERE provider_id = %s ORDER BY key_hash",
+                        [provider_id])
+            while True:
+                rows = cur.fetchmany(10000)
+                if not rows:
+                    break
+                for kh, ch in rows:
+                    self.keys.append(kh)
+                    self.hashes.append(ch)
+        self.seen = bytearray(len(self.keys))
+        self.new_keys: set[int] = set()
+        self.spool = spool
+        self.inserts: list[tuple] = []
+        self.updates: list[tuple] = []
+        self.counts = {"total": 0, "new": 0, "changed": 0, "unchanged": 0, "duplicates": 0, "removed": 0}
+
+    def add(self, row: tuple) -> bool:
+        kh = row[2]
+        keys = self.keys
+        i = bisect_left(keys, kh)
+        if i < len(keys) and keys[i] == kh:
+            if self.seen[i]:
+                self.counts["duplicates"] += 1
+                return False
+            self.seen[i] = 1
+            if self.hashes[i] != row[3]:
+                self.updates.append(row)
+                self.counts["changed"] += 1
+            else:
+                self.counts["unchanged"] += 1
+        else:
+            if kh in self.new_keys:
+                self.counts["duplicates"] += 1
+                return False
+            self.new_keys.add(kh)
+            self.inserts.append(row)
+            self.counts["new"] += 1
+        self.counts["total"] += 1
+        if len(self.inserts) + len(self.updates) >= SPOOL_BATCH:
+            self._spool()
+        return True
+
+    def _spool(self):
+        if self.inserts or self.updates:
+            pickle.dump((self.inserts, self.updates), self.spool, protocol=pickle.HIGHEST_PROTOCOL)
+            self.inserts, self.updates = [], []
+
+    def finish(self) -> array:
+        """Flush the spool; returns the key hashes of the stored channels the playlist no longer has."""
+        self._spool()
+        self.spool.flush()
+        gone = array("q", (kh for kh, s in zip(self.keys, self.seen) if not s))
+        self.counts["removed"] = len(gone)
+        self.new_keys = set()
+        return gone
+
+
+def _batches(spool: IO[bytes]):
+    spool.seek(0)
+    while True:
+        try:
+            yield pickle.load(spool)
+        except EOFError:
+            return
+
+
+def apply(provider_id: int, spool: IO[bytes], gone: array) -> None:
+    """Phase 2, inside the caller's transaction: inserts, updates and deletes from phase 1."""
+    postgres = connection.vendor == "postgresql"
+    qn = connection.ops.quote_name
+    cols = ", ".join(qn(c) for c in COLUMNS)
+    staged = False
+    with connection.cursor() as cur:
+        for start in range(0, len(gone), 1000):
+            chunk = list(gone[start:start + 1000])
+            if postgres:
+                cur.execute(f"DELETE FROM {TABLE} WHERE provider_id = %s AND key_hash = ANY(%s)",
+                            [provider_id, chunk])
+            else:
+                cur.execute(f"DELETE FROM {TABLE} WHERE provider_id = %s AND key_hash IN "
+                            f"({', '.join(['%s'] * len(chunk))})", [provider_id, *chunk])
+        for inserts, updates in _batches(spool):
+            if postgres:
+                if inserts:
+                    _copy(cur, f"COPY {TABLE} ({cols}) FROM STDIN (FORMAT BINARY)", inserts)
+                if updates:
+                    if not staged:
+                        cur.execute(f"CREATE TEMP TABLE channels_stage (LIKE {TABLE} INCLUDING DEFAULTS) "
+                                    "ON COMMIT DROP")
+                        cur.execute("ALTER TABLE channels_stage ALTER COLUMN id DROP NOT NULL")
+                        staged = True
+                    _copy(cur, f"COPY channels_stage ({cols}) FROM STDIN (FORMAT BINARY)", updates)
+            else:
+                if inserts:
+                    cur.executemany(f"INSERT INTO {TABLE} ({cols}) VALUES ({', '.join(['%s'] * len(COLUMNS))})",
+                                    inserts)
+                if updates:
+                    sets = ", ".join(f"{qn(c)} = %s" for c in UPDATE_COLUMNS)
+                    cur.executemany(f"UPDATE {TABLE} SET {sets} WHERE provider_id = %s AND key_hash = %s",
+                                    [(*row[3:], row[0], row[2]) for row in updates])
+        if staged:
+            sets = ", ".join(f"{qn(c)} = s.{qn(c)}" for c in UPDATE_COLUMNS)
+            cur.execute(f"UPDATE {TABLE} AS c SET {sets} FROM channels_stage AS s "
+                        "WHERE c.provider_id = s.provider_id AND c.key_hash = s.key_hash")
+            cur.execute("DROP TABLE channels_stage")
+
+
+def _copy(cur, sql: str, rows: list[tuple]) -> None:
+    with cur.cursor.copy(sql) as copy:
+        copy.set_types(COPY_TYPES)
+        write = copy.write_row
+        for row in rows:
+            write(row)

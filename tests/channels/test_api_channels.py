@@ -1,0 +1,204 @@
+"""GET /iptv/channels, /stats, /groups, /status, /health: FastAPI's contract with our credentials."""
+import pytest
+from django.test import override_settings
+
+from channels.models import Channel
+from epg.models import EPGChannel, EPGSource, Programme
+from tests.channels.conftest import refresh_now
+
+pytestmark = pytest.mark.django_db
+
+ITEM_KEYS = {"id", "name", "group", "category", "logo", "tvg_id", "tvg_name", "stream_url", "stream_type", "provider",
+             "catchup_days", "epg_channel_id", "epg_match", "now"}
+
+
+@pytest.fixture
+def loaded(panel, make_provider):
+    return refresh_now(make_provider(panel, is_default=True))
+
+
+def get(client, url, **params):
+    return client.get(url, params)
+
+
+def test_a_page_has_the_exact_keys(admin_client_jwt, loaded):
+    r = get(admin_client_jwt, "/iptv/channels", page=1, page_size=10)
+    assert r.status_code == 200
+    body = r.json()
+    assert set(body) == {"items", "page", "page_size", "total", "pages"}
+    assert (body["page"], body["page_size"], body["total"]) == (1, 10, loaded.channel_count)
+    assert body["pages"] == -(-loaded.channel_count // 10)
+    assert len(body["items"]) == 10
+    assert all(set(item) == ITEM_KEYS for item in body["items"])
+    first = body["items"][0]
+    assert first["name"] == "BBC One Ⓖ" and first["provider"] == "panel" and first["category"] == "tv"
+
+
+def test_a_page_past_the_end_is_empty(admin_client_jwt, loaded):
+    body = get(admin_client_jwt, "/iptv/channels", page=10**30, page_size=500).json()
+    assert body["items"] == [] and body["total"] == loaded.channel_count
+
+
+@pytest.mark.parametrize("params, errors", [
+    ({}, [(["query", "page"], "Field required", "missing"), (["query", "page_size"], "Field required", "missing")]),
+    ({"page": "1"}, [(["query", "page_size"], "Field required", "missing")]),
+    ({"page": "x", "page_size": "10"},
+     [(["query", "page"], "Input should be a valid integer, unable to parse string as an integer", "int_parsing")]),
+    ({"page": "0", "page_size": "10"},
+     [(["query", "page"], "Input should be greater than or equal to 1", "greater_than_equal")]),
+    ({"page": "1", "page_size": "501"},
+     [(["query", "page_size"], "Input should be less than or equal to 500", "less_than_equal")]),
+    ({"page": "1", "page_size": "5", "category": "films"},
+     [(["query", "category"], "Input should be 'tv', 'movies', 'series' or 'other'", "enum")]),
+    ({"page": "1", "page_size": "5", "epg": "yes"}, [(["query", "epg"], "Input should be 'missing'", "enum")]),
+])
+def test_invalid_queries_are_422_in_fastapis_shape(admin_client_jwt, loaded, params, errors):
+    r = admin_client_jwt.get("/iptv/channels", params)
+    assert r.status_code == 422
+    assert r.json() == {"detail": [{"loc": loc, "msg": msg, "type": t} for loc, msg, t in errors]}
+
+
+def test_an_unknown_provider_filter_is_422(admin_client_jwt, loaded):
+    r = get(admin_client_jwt, "/iptv/channels", page=1, page_size=5, provider="nope")
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "provider"]
+
+
+@pytest.mark.parametrize("term", ["bbc one", "BBC ONE", "BBCONE.UK", "bbcone.uk"])
+def test_search_is_case_insensitive_over_name_and_tvg_id(admin_client_jwt, loaded, term):
+    body = get(admin_client_jwt, "/iptv/channels", page=1, page_size=50, search=term).json()
+    assert [i["name"] for i in body["items"]] == ["BBC One Ⓖ"]
+
+
+def test_search_is_accent_insensitive_in_greek_and_finds_japanese(admin_client_jwt, panel, make_provider):
+    panel.live[0]["name"] = "Ελληνική Τηλεόραση"
+    refresh_now(make_provider(panel))
+    for term in ("ελληνικη", "ΕΛΛΗΝΙΚΉ", "τηλεοραση"):
+        body = get(admin_client_jwt, "/iptv/channels", page=1, page_size=5, search=term).json()
+        assert [i["name"] for i in body["items"]] == ["Ελληνική Τηλεόραση"], term
+    body = get(admin_client_jwt, "/iptv/channels", page=1, page_size=5, search="テレビ朝日").json()
+    assert [i["name"] for i in body["items"]] == ["テレビ朝日"]
+    body = get(admin_client_jwt, "/iptv/channels", page=1, page_size=5, search="ＮＨＫ総合").json()  # full width
+    assert body["items"][0]["name"].startswith("NHK総合")
+
+
+def test_search_by_group_and_wildcards_are_literal(admin_client_jwt, loaded):
+    body = get(admin_client_jwt, "/iptv/channels", page=1, page_size=500, search="vod | films").json()
+    assert body["total"] == 30
+    assert get(admin_client_jwt, "/iptv/channels", page=1, page_size=5, search="%").json()["total"] == 0
+
+
+def test_category_group_and_provider_filters(admin_client_jwt, loaded):
+    assert get(admin_client_jwt, "/iptv/channels", page=1, page_size=5, category="movies").json()["total"] == 30
+    assert get(admin_client_jwt, "/iptv/channels", page=1, page_size=5, category="series").json()["total"] == 20
+    body = get(admin_client_jwt, "/iptv/channels", page=1, page_size=500, group="UK").json()
+    assert body["total"] == 55 and {i["group"] for i in body["items"]} == {"UK"}
+    assert get(admin_client_jwt, "/iptv/channels", page=1, page_size=5, provider=str(loaded.pk)).json()["total"] == \
+        loaded.channel_count
+    assert get(admin_client_jwt, "/iptv/channels", page=1, page_size=5, provider="panel").json()["total"] == \
+        loaded.channel_count
+
+
+def test_disabled_providers_are_not_served(admin_client_jwt, loaded):
+    loaded.enabled = False
+    loaded.save()
+    assert get(admin_client_jwt, "/iptv/channels", page=1, page_size=5).json()["total"] == 0
+
+
+def _guide():
+    from django.utils import timezone
+
+    source = EPGSource.objects.create(name="guide", source_type="file", file_path="x.xml", generation=1)
+    bbc = EPGChannel.objects.create(source=source, generation=1, tvg_id="BBCOne.uk", name="BBC One")
+    EPGChannel.objects.create(source=source, generation=1, tvg_id="itv.guide", name="ITV 1 HD")
+    now = timezone.now()
+    Programme.objects.create(channel=bbc, start=now - timezone.timedelta(minutes=10),
+                             stop=now + timezone.timedelta(minutes=20), title="The News")
+
+
+def test_channels_are_matched_to_the_guide_by_tvg_id_then_name(admin_client_jwt, panel, make_provider):
+    _guide()
+    refresh_now(make_provider(panel))
+    items = {i["name"]: i for i in get(admin_client_jwt, "/iptv/channels", page=1, page_size=500,
+                                       group="UK").json()["items"]}
+    bbc, itv = items["BBC One Ⓖ"], items["ITV 1"]
+    assert (bbc["epg_channel_id"], bbc["epg_match"]) == ("BBCOne.uk", "tvg_id")
+    assert bbc["now"]["title"] == "The News" and set(bbc["now"]) == {"title", "start", "end"}
+    assert (itv["epg_channel_id"], itv["epg_match"], itv["now"]) == ("itv.guide", "name", None)
+    missing = get(admin_client_jwt, "/iptv/channels", page=1, page_size=500, epg="missing", group="UK").json()
+    assert missing["total"] == 53 and "ITV 1" not in [i["name"] for i in missing["items"]]
+
+
+def test_stats_and_groups(admin_client_jwt, loaded):
+    stats = admin_client_jwt.get("/iptv/stats").json()
+    assert stats == {"total": loaded.channel_count,
+                     "categories": {"tv": len([c for c in Channel.objects.all() if c.category == "tv"]),
+                                    "movies": 30, "series": 20, "other": 0}}
+    groups = admin_client_jwt.get("/iptv/groups").json()
+    assert set(groups) == {"groups", "total"}
+    by_name = {(g["name"], g["category"]): g["count"] for g in groups["groups"]}
+    assert by_name[("UK", "tv")] == 55 and by_name[("VOD | Films", "movies")] == 30
+    assert by_name[("日本 Live", "tv")] == 43
+
+
+def test_status_of_the_default_provider(admin_client_jwt, loaded, panel):
+    body = admin_client_jwt.get("/iptv/status").json()
+    assert set(body) == {"refreshing", "progress", "last_refresh", "channel_count", "stale", "last_error", "host",
+                         "status", "message"}
+    assert body["refreshing"] is False and body["stale"] is False and body["channel_count"] == loaded.channel_count
+    assert body["host"] == panel.url and body["last_error"] is None
+    assert "secret-pass" not in str(body)
+
+
+def test_status_without_a_provider(admin_client_jwt):
+    body = admin_client_jwt.get("/iptv/status").json()
+    assert body["channel_count"] == 0 and body["stale"] is True and body["host"] is None
+
+
+def test_status_says_stale_after_the_ttl(admin_client_jwt, loaded, clock):
+    clock.travel(loaded.ttl_seconds + 1)
+    assert admin_client_jwt.get("/iptv/status").json()["stale"] is True
+
+
+def test_health_is_open(api_client):
+    r = api_client.get("/iptv/health")
+    assert r.status_code == 200 and r.json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize("url", ["/iptv/channels?page=1&page_size=1", "/iptv/status", "/iptv/stats", "/iptv/groups"])
+def test_reads_need_a_credential(api_client, url):
+    r = api_client.get(url)
+    assert r.status_code == 401 and set(r.json()) == {"detail"}
+
+
+@override_settings(IPTV_OPEN_READS=True)
+def test_iptv_open_reads_opens_the_gets_but_not_the_writes(api_client, loaded):
+    assert api_client.get("/iptv/channels?page=1&page_size=1").status_code == 200
+    assert api_client.get("/iptv/status").status_code == 200
+    assert api_client.post("/iptv/refresh").status_code == 401
+
+
+def test_an_api_key_and_the_web_token_work(api_client, admin_user, loaded):
+    from homelab.models import APIKey
+
+    _, raw = APIKey.generate(name="fe", user=admin_user)
+    assert api_client.get("/iptv/stats", HTTP_X_API_KEY=raw).status_code == 200
+    assert api_client.get("/iptv/stats", HTTP_X_API_KEY="wrong").status_code == 401
+
+
+def test_a_search_total_follows_a_refresh(admin_client_jwt, loaded, panel):
+    assert get(admin_client_jwt, "/iptv/channels", page=1, page_size=5, search="film number").json()["total"] == 30
+    panel.vod = panel.vod[:12]
+    refresh_now(loaded)
+    assert get(admin_client_jwt, "/iptv/channels", page=1, page_size=5, search="film number").json()["total"] == 12
+
+
+@pytest.mark.parametrize("name", ["search", "group", "provider"])
+def test_a_nul_character_in_a_text_filter_is_422_not_a_server_error(admin_client_jwt, loaded, name):
+    r = get(admin_client_jwt, "/iptv/channels", page=1, page_size=5, **{name: "a\x00b"})
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["query", name]
+
+
+def test_only_ascii_digits_are_integers(admin_client_jwt, loaded):
+    r = get(admin_client_jwt, "/iptv/channels", page="\uff11", page_size=5)  # a full-width "1"
+    assert r.status_code == 422 and r.json()["detail"][0]["type"] == "int_parsing"
