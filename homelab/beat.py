@@ -2,7 +2,8 @@
 
 One PeriodicTask whose schedule cannot be computed (an interval so large that ``now + interval`` is past year
 9999: ``OverflowError: date value out of range``) used to kill beat, which stopped the whole stack under
-``manage.py serve``, at every restart. Here such a row is logged, disabled (the admin shows it, an operator can
+``manage.py serve``, at every restart; so did a crontab that never matches (31 February: celery's
+``RuntimeError: unable to rollover``). Here such a row is logged, disabled (the admin shows it, an operator can
 fix it) and skipped; every other row keeps running.
 """
 from __future__ import annotations
@@ -14,7 +15,7 @@ from django_celery_beat.schedulers import DatabaseScheduler, ModelEntry
 
 logger = logging.getLogger("homelab.beat")
 
-BAD_SCHEDULE_ERRORS = (OverflowError, ValueError, ArithmeticError)
+BAD_SCHEDULE_ERRORS = (OverflowError, ValueError, ArithmeticError, RuntimeError)
 RECHECK_SECONDS = 3600.0
 
 
@@ -42,7 +43,7 @@ class SafeModelEntry(ModelEntry):
     def is_due(self):
         try:
             return super().is_due()
-        except BAD_SCHEDULE_ERRORS as exc:
+        except Exception as exc:  # whatever one row's schedule raises, the other rows go on
             if self.model.enabled:
                 _refuse(self.model, exc)
             return schedules.schedstate(False, RECHECK_SECONDS)

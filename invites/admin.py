@@ -116,11 +116,16 @@ class RemoteUserAdmin(admin.ModelAdmin):
 
     @admin.action(description="Extend by 30 days")
     def extend_30_days(self, request, queryset):
-        with transaction.atomic():
-            for user in queryset:
-                services.extend_user(user, days=30, actor=request.user.get_username())
-                tasks.queue_expiry(user)
-        self.message_user(request, f"Extended {queryset.count()} user(s) by 30 days.")
+        done = 0
+        for user in list(queryset.select_related("server__service")):
+            try:
+                with transaction.atomic():
+                    services.extend_user(user, days=30, actor=request.user.get_username())
+                    tasks.queue_expiry(user)
+                done += 1
+            except services.InvitesError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+        self.message_user(request, f"Extended {done} user(s) by 30 days.")
 
     @admin.action(description="Delete on the server")
     def delete_on_server(self, request, queryset):

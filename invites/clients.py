@@ -104,6 +104,10 @@ class MediaServerClient:
     def disable_account(self, user) -> None:
         raise NotImplementedError
 
+    def enable_account(self, user) -> None:
+        """Undo ``disable_account`` (an expired account extended). Plex: its share is gone; not supported."""
+        raise ServerError(f"{self.server.name}: a removed Plex share cannot be given back; invite the user again")
+
 
 class JellyfinClient(MediaServerClient):
     """Jellyfin: ``POST /Users/New {Name, Password}`` then the policy, with every grant set explicitly
@@ -135,7 +139,9 @@ class JellyfinClient(MediaServerClient):
         accounts = []
         for u in body:
             if not isinstance(u, dict) or not u.get("Id") or not u.get("Name"):
-                continue
+                # not a user: a broken answer, not a list without this account (acting on it would drop rows
+                # and the expiry only we know)
+                raise ServerError(f"{self.server.name} sent an unexpected answer to GET /Users; nothing was changed")
             policy = u.get("Policy") or {}
             if policy.get("IsAdministrator"):
                 continue  # the server's administrators are not invited users
@@ -207,6 +213,12 @@ class JellyfinClient(MediaServerClient):
         policy["IsDisabled"] = True
         self.call("POST", f"/Users/{user.external_id}/Policy", f"disabling {user.username}", json=policy)
 
+    def enable_account(self, user) -> None:
+        found = self.call("GET", f"/Users/{user.external_id}", f"reading {user.username}")
+        policy = dict((found or {}).get("Policy") or {}) if isinstance(found, dict) else {}
+        policy["IsDisabled"] = False
+        self.call("POST", f"/Users/{user.external_id}/Policy", f"enabling {user.username}", json=policy)
+
 
 class EmbyClient(JellyfinClient):
     """Emby: ``POST /Users/New {Name}``, the password in a second call, folders granted by ``Guid``."""
@@ -256,8 +268,13 @@ class PlexClient(MediaServerClient):
         friends = self.plextv().friends()
         if not friends:  # Wizarr once deleted every user on an empty plex.tv answer
             raise ServerError(f"plex.tv reported no shared users for {self.server.name}; nothing was changed")
-        return [RemoteAccount(u["id"], u["username"], email=u["email"], share_id=u["servers"][machine])
-                for u in friends if machine in u["servers"]]
+        mine = [u for u in friends if machine in u["servers"]]
+        if any(not u["id"] or not u["username"] for u in mine):
+            # not a user: a broken answer (acting on it would drop rows and the expiry only we know)
+            raise ServerError(f"plex.tv sent an unexpected answer to /api/users for {self.server.name}; "
+                              "nothing was changed")
+        return [RemoteAccount(u["id"], u["username"], email=u["email"], share_id=u["servers"][machine] or "")
+                for u in mine]
 
     def create_account(self, *, username, password, email, libraries, flags, plex_account=None) -> RemoteAccount:
         if not plex_account:

@@ -208,6 +208,10 @@ def create_invitation(*, expires_in_days: int | None = None, duration: int | Non
         missing = sorted(set(server_ids) - {s.pk for s in servers})
         if missing:
             raise InvitesError(f"Unknown server ids: {', '.join(map(str, missing))}")
+    elif library_ids:
+        # libraries named without servers: the servers holding them (every verified server would give the
+        # others all of their libraries, which the caller did not name)
+        servers = list(MediaServer.objects.filter(libraries__pk__in=library_ids).distinct())
     else:
         servers = list(MediaServer.objects.filter(verified=True))
         if not servers:
@@ -240,11 +244,22 @@ def create_invitation(*, expires_in_days: int | None = None, duration: int | Non
 # --- users ------------------------------------------------------------------------------------
 
 def extend_user(user: RemoteUser, *, days: int, actor: str = "") -> RemoteUser:
-    """Expiry moved ``days`` on from the current expiry (from now when there is none)."""
-    base = user.expires or clock.now()
-    user.expires = base + timedelta(days=days)
+    """Expiry moved ``days`` on from the current expiry (from now when there is none). An account disabled at
+    its expiry (INVITES_EXPIRY_ACTION=disable) whose new expiry is ahead is enabled on its server again; when the
+    server refuses, nothing changes (InvitesError, 502)."""
+    now = clock.now()
+    base = user.expires or now
+    new_expiry = base + timedelta(days=days)
+    if user.disabled and user.expires is not None and user.expires <= now < new_expiry:
+        try:
+            client_for(user.server).enable_account(user)
+        except ServerError as exc:
+            raise InvitesError(f"Could not enable {user.username} on {user.server.name}: {exc.message}", 502) from None
+        user.disabled = False
+        audit("enabled", user=user, actor=actor, message="Enabled on the server again (extended after its expiry)")
+    user.expires = new_expiry
     user.last_error = ""
-    user.save(update_fields=["expires", "last_error"])
+    user.save(update_fields=["expires", "last_error", "disabled"])
     audit("extended", user=user, message=f"Expiry extended by {days} days to {user.expires.isoformat()}", actor=actor)
     return user
 

@@ -1,5 +1,14 @@
 """Shapes of the IPTV backend's bodies, for validation docs and the OpenAPI schema."""
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+
+@extend_schema_field({"oneOf": [{"type": "string"}, {"type": "integer"}]})
+class LocPart(serializers.Field):
+    """A step of FastAPI's ``loc``: a place name ("body", "query", a field) or a position (``["body", 0]``)."""
+
+    def to_representation(self, value):
+        return value
 
 
 class Detail(serializers.Serializer):
@@ -7,7 +16,7 @@ class Detail(serializers.Serializer):
 
 
 class ValidationItem(serializers.Serializer):
-    loc = serializers.ListField(child=serializers.CharField())
+    loc = serializers.ListField(child=LocPart())
     msg = serializers.CharField()
     type = serializers.CharField()
 

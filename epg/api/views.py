@@ -141,8 +141,7 @@ class EPGDataView(EPGAPIView):
     )
     def get(self, request):
         source_id = _source_filter(request.query_params)
-        tvg_id = request.query_params.get("tvg_id") or None
-        rows = selectors.served_channels(source_id=source_id, tvg_id=tvg_id)
+        rows = selectors.served_channels(source_id=source_id, tvg_id=_tvg_filter(request.query_params))
         if "page" in request.query_params:
             paginator = EPGDataPagination()
             page = paginator.paginate_queryset(rows, request, view=self)
@@ -160,6 +159,15 @@ def _source_filter(query) -> int | None:
         raise exceptions.ValidationError({"epg_source": ["A valid integer is required."]})
     source_id = int(value)
     return source_id if is_possible_id(source_id) else 0
+
+
+def _tvg_filter(query) -> str | None:
+    """The ``tvg_id`` filter: None when not given; 400 for a NUL character (PostgreSQL refuses it in a query
+    parameter: a 500; no stored tvg id can hold one)."""
+    value = query.get("tvg_id") or None
+    if value is not None and "\x00" in value:
+        raise exceptions.ValidationError({"tvg_id": ["Null characters are not allowed."]})
+    return value
 
 
 def _parse_when(name, value):
@@ -210,6 +218,6 @@ class GridView(EPGAPIView):
                 "The date and time is out of range."]}) from None
         if end <= start:
             raise exceptions.ValidationError({"end": ["The end must be after the start."]})
-        data = selectors.grid(start, end, source_id=_source_filter(q), tvg_id=q.get("tvg_id") or None)
+        data = selectors.grid(start, end, source_id=_source_filter(q), tvg_id=_tvg_filter(q))
         # rows are plain JSON values already: skip the renderer's encoder hooks
         return HttpResponse(json.dumps({"data": data}, ensure_ascii=False), content_type="application/json")

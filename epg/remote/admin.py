@@ -64,7 +64,9 @@ class DispatcharrLinkForm(forms.ModelForm):
         link = self.instance
         changed = set(self.changed_data) if link.pk else {k for k, v in data.items() if v not in (None, "")}
         pick = data.get("service") if "service" in changed else None
-        if not data.get("password") and not link.password and not (pick and pick.api_password):
+        orphan_disabled = (link.pk and link.service_id is None and not pick and not data.get("enabled")
+                           and not data.get("password"))  # its Service was deleted: disabling needs no password
+        if not orphan_disabled and not data.get("password") and not link.password and not (pick and pick.api_password):
             self.add_error("password", "Enter the Dispatcharr password.")
             return data
         values = {key: data[key] for key in ("url", "username") if key in changed and data.get(key)}

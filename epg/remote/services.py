@@ -192,7 +192,8 @@ class PreparedSettings:
     def save(self) -> DispatcharrLink:
         link = self.link
         with transaction.atomic():
-            link.service = save_service(self.service)
+            if self.service is not None:  # None: a link left without its (deleted) Service, only disabled
+                link.service = save_service(self.service)
             if link.pk is None:
                 link.save()
             else:
@@ -219,6 +220,18 @@ def prepare_link_settings(*, link: DispatcharrLink | None, service: Service | No
     the remote or the output file name changed, the source is discovered by ``output_filename``. Raises
     ``SettingsInvalid`` (field errors) or ``CredentialsRejected``; nothing is written until ``save()``."""
     link = link or DispatcharrLink(output_filename=DEFAULT_OUTPUT_FILENAME)
+    if (link.pk is not None and link.service_id is None and service is None and url is None and username is None
+            and not password and (enabled is False or (enabled is None and not link.enabled))):
+        # its Service was deleted: it can still be disabled (or renamed) without typing credentials again
+        if enabled is not None:
+            link.enabled = enabled
+        if name is not None:
+            link.name = name
+        if output_filename is not None:
+            link.output_filename = output_filename.strip()
+        if epg_id is not KEEP and epg_id != link.epg_id:
+            link.epg_id, link.epg_name = epg_id, ""
+        return PreparedSettings(link, None, checked=False)
     before = (link.url, link.username, link.password)
     remote = remote_service(link=link, pick=service, url=url, username=username, password=password,
                             verify_tls=verify_tls)

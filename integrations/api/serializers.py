@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from homelab.validators import http_url_problem
+from integrations import auth
 from integrations.models import AUTH_TYPE_CHOICES, Service
 
 OUTPUT_FIELDS = [
@@ -22,6 +23,15 @@ class ServiceOutputSerializer(serializers.ModelSerializer):
         model = Service
         fields = OUTPUT_FIELDS
         read_only_fields = OUTPUT_FIELDS
+
+    def to_representation(self, obj):
+        data = super().to_representation(obj)
+        request = self.context.get("request")
+        staff = request is not None and request.user.is_staff
+        mode = auth.MODES.get(obj.api_auth_type or "")
+        if data.get("api_username") and not staff and mode is not None and mode.username_is_secret:
+            data["api_username"] = "****"  # an Xtream panel's username is half its login
+        return data
 
     def get_has_api_key(self, obj) -> bool:
         return bool(obj.api_key)

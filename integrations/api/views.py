@@ -37,7 +37,7 @@ class ServiceListView(ServicesAPIView):
 
     @extend_schema(operation_id="services_list", responses={200: ServiceOutputSerializer(many=True), **ERRORS})
     def get(self, request):
-        return Response(ServiceOutputSerializer(selectors.service_list(), many=True).data)
+        return Response(ServiceOutputSerializer(selectors.service_list(), many=True, context={"request": request}).data)
 
     @extend_schema(operation_id="services_create", request=ServiceInputSerializer,
                    responses={201: ServiceOutputSerializer, **ERRORS})
@@ -54,7 +54,7 @@ class ServiceDetailView(ServicesAPIView):
 
     @extend_schema(operation_id="services_retrieve", responses={200: ServiceOutputSerializer, **ERRORS})
     def get(self, request, pk):
-        return Response(ServiceOutputSerializer(get_object_or_404(Service, pk=pk)).data)
+        return Response(ServiceOutputSerializer(get_object_or_404(Service, pk=pk), context={"request": request}).data)
 
     @extend_schema(operation_id="services_update", request=ServiceInputSerializer,
                    responses={200: ServiceOutputSerializer, **ERRORS})

@@ -38,6 +38,7 @@ class AuthMode:
     form_bodies: ClassVar[bool] = False  # a data= dict goes out as a form (qBittorrent reads only forms)
     relogin_statuses: ClassVar[tuple[int, ...]] = (401,)
     uses_refresh_endpoint: ClassVar[bool] = False  # for_service passes the catalogue's refresh endpoint
+    username_is_secret: ClassVar[bool] = False  # the services API masks the username for non-staff users
 
     def __init__(self, client: "GenericAPIClient"):
         self.client = client

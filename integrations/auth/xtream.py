@@ -15,6 +15,8 @@ MIN_MASKED_USERNAME = 3  # a one- or two-letter user name would mask every occur
 
 @register("xtream")
 class XtreamMode(AuthMode):
+    username_is_secret = True  # half of the panel's login, in every get.php / player_api.php URL
+
     def secrets(self):
         username = self.client.username or ""
         return [username] if len(username) >= MIN_MASKED_USERNAME else []

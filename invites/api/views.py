@@ -42,9 +42,10 @@ def _raise(exc: services.InvitesError):
     raise Refused(exc.message, exc.status) from None
 
 
-def _get(model, pk, message):
+def _get(model, pk, message, queryset=None):
     pk = int(pk)
-    obj = selectors_for(model).filter(pk=pk).first() if pk <= MAX_ID else None
+    queryset = selectors_for(model) if queryset is None else queryset
+    obj = queryset.filter(pk=pk).first() if pk <= MAX_ID else None
     if obj is None:
         raise exceptions.NotFound(message)
     return obj
@@ -98,13 +99,17 @@ class UserExtendView(InvitesAPIView):
     @extend_schema(operation_id="invites_users_extend", request=ExtendSerializer,
                    responses={200: inline_serializer("InvitesExtended", {
                        "message": serializers.CharField(), "new_expiry": serializers.DateTimeField()}),
-                       **BAD, **AUTH, **NOT_FOUND})
+                       **BAD, **AUTH, **NOT_FOUND,
+                       502: OpenApiResponse(ERROR, description="The server refused to enable the account again")})
     def post(self, request, pk):
         user = _get(RemoteUser, pk, "User not found")
         days = _validated(ExtendSerializer, request)["days"]
-        with transaction.atomic():
-            services.extend_user(user, days=days, actor=request.user.get_username())
-            tasks.queue_expiry(user)
+        try:
+            with transaction.atomic():
+                services.extend_user(user, days=days, actor=request.user.get_username())
+                tasks.queue_expiry(user)
+        except services.InvitesError as exc:
+            _raise(exc)
         return Response({"message": f"User {user.username} expiry extended by {days} days",
                          "new_expiry": serializers.DateTimeField().to_representation(user.expires)})
 
@@ -195,18 +200,24 @@ class ServerScanView(InvitesAPIView):
         return Response({"message": result.message, "libraries": result.libraries, "users": result.users})
 
 
+def _visible_keys(request):
+    """Staff see every active key; anyone else only their own (they may not list or revoke the admin's)."""
+    keys = APIKey.objects.active().select_related("created_by")
+    return keys if request.user.is_staff else keys.filter(created_by=request.user)
+
+
 class APIKeyListView(InvitesAPIView):
     @extend_schema(operation_id="invites_api_keys_list", responses={200: inline_serializer("InvitesAPIKeys", {
         "api_keys": APIKeySerializer(many=True), "count": serializers.IntegerField()}), **AUTH})
     def get(self, request):
-        rows = list(APIKey.objects.active().select_related("created_by").order_by("id"))
+        rows = list(_visible_keys(request).order_by("id"))
         return Response({"api_keys": APIKeySerializer(rows, many=True).data, "count": len(rows)})
 
 
 class APIKeyDetailView(InvitesAPIView):
     @extend_schema(operation_id="invites_api_keys_delete", responses={200: MESSAGE, **BAD, **AUTH, **NOT_FOUND})
     def delete(self, request, pk):
-        key = _get(APIKey, pk, "API key not found")
+        key = _get(APIKey, pk, "API key not found", _visible_keys(request))
         if isinstance(request.auth, APIKey) and request.auth.pk == key.pk:
             raise Refused("Cannot delete the API key currently being used")
         key.revoke()

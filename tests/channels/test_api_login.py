@@ -108,3 +108,12 @@ def test_logins_are_limited_per_client(admin_client_jwt, panel, settings):
     r = login(admin_client_jwt, host=panel.url, username="alice", password="secret-pass")
     assert r.status_code == 429 and set(r.json()) == {"detail"}
     assert len(panel.calls_to("/player_api.php")) == 2
+
+
+def test_the_schema_lets_a_loc_name_a_position(admin_client_jwt):
+    """FastAPI's loc mixes names and positions (["body", 0] for a body that is not JSON): the schema allows both."""
+    body = admin_client_jwt.post("/iptv/login", data=b"\x00not json", content_type="application/json").json()
+    assert body["detail"][0]["loc"] == ["body", 0]
+    schema = admin_client_jwt.get("/api/schema/?format=json").json()
+    loc = schema["components"]["schemas"]["ValidationItem"]["properties"]["loc"]["items"]
+    assert {"type": "integer"} in loc["oneOf"]

@@ -138,6 +138,15 @@ def test_a_source_filter_past_int64_matches_nothing_and_odd_digits_are_400(admin
     assert r.status_code == 400 and r.json() == {"epg_source": ["A valid integer is required."]}
 
 
+@pytest.mark.parametrize("path", ["/api/epg/epgdata/", "/api/epg/grid/"])
+def test_a_tvg_id_filter_with_a_nul_character_is_a_400_not_a_500(admin_client_jwt, file_source, path):
+    """PostgreSQL refuses NUL in a text parameter (DataError), which answered 500; SQLite matched nothing."""
+    import_now(file_source("iptv-org-base.guide.xml"))
+    r = admin_client_jwt.get(f"{path}?tvg_id=a%00b")
+    assert r.status_code == 400, r.content
+    assert r.json() == {"tvg_id": ["Null characters are not allowed."]}
+
+
 def test_the_default_grid_window_follows_the_project_clock(admin_client_jwt, file_source, clock):
     xml, base = guide_around_now()
     import_now(file_source("now.xml", xml))

@@ -167,6 +167,18 @@ def test_editing_only_the_label_of_a_disabled_link_does_not_contact_the_remote(a
     assert dispatcharr.server.calls == []
 
 
+def test_a_link_whose_service_was_deleted_can_be_disabled_in_the_admin(admin_web, dispatcharr):
+    # the form said "Enter the Dispatcharr password." and the link kept failing after every import
+    link = make_link(dispatcharr, enabled=True, epg_id=21)
+    link.service.delete()
+    link.refresh_from_db()
+    response = admin_web.post(f"{CHANGELIST}{link.pk}/change/", change_form(link, dispatcharr, enabled=""))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    link.refresh_from_db()
+    assert (link.enabled, link.service) == (False, None)
+    assert dispatcharr.server.calls == []
+
+
 def test_a_passing_test_connection_resets_the_authentication_failures(admin_web, dispatcharr):
     link = make_link(dispatcharr, auth_failures=2)
     assert act(admin_web, "test_connection", link) == [f"{link}: Connected to Dispatcharr: 3 EPG sources found."]

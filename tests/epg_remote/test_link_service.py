@@ -109,6 +109,23 @@ def test_a_deleted_service_leaves_the_link_saying_why(admin_client_jwt, dispatch
     assert dispatcharr.server.calls == []
 
 
+def test_a_link_whose_service_was_deleted_can_be_disabled_without_typing_credentials(admin_client_jwt, dispatcharr):
+    # it answered 400 {"url", "username", "password": required}: the orphaned link kept failing after every import
+    link = create_link(url=dispatcharr.url, username="admin", password=dispatcharr.password, enabled=True, epg_id=21)
+    admin_client_jwt.delete(f"/api/services/{link.service_id}/")
+    services_before = Service.objects.count()
+    response = admin_client_jwt.put("/api/dispatcharr/settings", {"enabled": False}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["enabled"] is False
+    link.refresh_from_db()
+    assert (link.enabled, link.service) == (False, None)
+    assert Service.objects.count() == services_before  # no empty Service made up
+    assert dispatcharr.server.calls == []
+    response = admin_client_jwt.put("/api/dispatcharr/settings", {"enabled": True}, format="json")
+    assert response.status_code == 400  # enabling it again needs a service
+    assert set(response.json()) == {"url", "username", "password"}
+
+
 def test_a_disabled_service_is_not_pushed_to(dispatcharr):
     link = create_link(url=dispatcharr.url, username="admin", password=dispatcharr.password, enabled=True, epg_id=21)
     Service.objects.filter(pk=link.service_id).update(enabled=False)

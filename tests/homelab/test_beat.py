@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from django_celery_beat.models import IntervalSchedule, PeriodicTask
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from homelab.beat import SafeDatabaseScheduler
 from homelab.celery import app
@@ -48,6 +48,26 @@ def test_a_stored_interval_too_large_is_logged_disabled_and_skipped(scheduler, c
     messages = [r.getMessage() for r in caplog.records if r.name == "homelab.beat"]
     assert messages and all("'bad row'" in m for m in messages)
     assert "disabled" in messages[0]
+
+
+def test_a_crontab_that_never_matches_is_logged_disabled_and_skipped(scheduler, caplog):
+    # 31 February passes django-celery-beat's field checks, but celery's crontab cannot find its next run
+    # and raises RuntimeError("unable to rollover ..."), which ended beat and so the whole stack
+    bad = PeriodicTask.objects.create(
+        name="never", task="homelab.ping", last_run_at=timezone.now() - timedelta(hours=1),
+        crontab=CrontabSchedule.objects.create(minute="0", hour="0", day_of_month="31", month_of_year="2"))
+    good = PeriodicTask.objects.create(
+        name="good row", task="homelab.ping", last_run_at=timezone.now() - timedelta(hours=1),
+        interval=IntervalSchedule.objects.get_or_create(every=1, period=IntervalSchedule.SECONDS)[0])
+    PeriodicTask.objects.exclude(pk__in=[bad.pk, good.pk]).update(enabled=False)
+    beat, sent = scheduler
+    with caplog.at_level(logging.ERROR, logger="homelab.beat"):
+        beat.tick()
+        beat.tick()
+    assert "good row" in sent and "never" not in sent
+    assert not PeriodicTask.objects.get(pk=bad.pk).enabled
+    messages = [r.getMessage() for r in caplog.records if r.name == "homelab.beat"]
+    assert messages and "'never'" in messages[0] and "RuntimeError" in messages[0]
 
 
 def test_beat_and_serve_use_this_scheduler():

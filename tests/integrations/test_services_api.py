@@ -115,6 +115,23 @@ def test_only_staff_change_services(api_client, django_user_model, sonarr):
     assert api_client.get(f"/api/services/{service.pk}/proxy/?path=/api/v3/system/status").status_code == 200
 
 
+def test_an_xtream_username_is_masked_for_non_staff_users(api_client, admin_user, django_user_model):
+    # the xtream mode masks the panel's username like its password (in logs, errors and proxied answers), but
+    # the services list and detail showed it to every signed-in user
+    panel = Service.objects.create(name="panel", api_url="http://127.0.0.1:1", api_auth_type="xtream",
+                                   api_username="panel-user-77", api_password="panel-pass-77")
+    django_user_model.objects.create_user("viewer", "v@example.com", "viewer-pass-1")
+    token = api_client.post("/api/accounts/token/", {"username": "viewer", "password": "viewer-pass-1"},
+                            format="json").json()["access"]
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    for response in (api_client.get("/api/services/"), api_client.get(f"/api/services/{panel.pk}/")):
+        assert response.status_code == 200
+        assert "panel-user-77" not in response.content.decode()
+    assert api_client.get(f"/api/services/{panel.pk}/").json()["api_username"] == "****"
+    api_client.force_authenticate(admin_user)
+    assert api_client.get(f"/api/services/{panel.pk}/").json()["api_username"] == "panel-user-77"
+
+
 def test_an_auth_type_set_by_hand_survives_re_detection(admin_client_jwt, fake_server):
     # detection sees an open health path and says "none"; the user knows the API wants HTTP Basic
     srv = upstreams.basic(fake_server())

@@ -141,3 +141,15 @@ def test_ids_too_large_for_the_database_are_the_contracts_404(api):
     for url in ("/invites/api/invitations/99999999999999999999999", "/invites/api/users/99999999999999999999999"):
         r = api.delete(url)
         assert r.status_code == 404 and set(r.json()) == {"error"}
+
+
+def test_library_ids_without_server_ids_invite_to_those_libraries_servers_only(api, jellyfin, emby, make_server):
+    """The contract's own example ({"library_ids": [1, 2]}, no server_ids) with two servers: the invitation is
+    for the server holding those libraries, not every verified server with all of its libraries."""
+    jf = make_server(jellyfin, name="Jellyfin Server")
+    make_server(emby, server_type="emby", name="Emby Server")
+    movies = jf.libraries.get(name="Movies")
+    r = api.post("/invites/api/invitations", {"library_ids": [movies.pk], "unlimited": False}, format="json")
+    assert r.status_code == 201, r.content
+    assert r.json()["invitation"]["server_names"] == ["Jellyfin Server"]
+    assert list(Invitation.objects.get().servers.all()) == [jf]

@@ -43,3 +43,22 @@ def test_unknown_and_huge_ids_are_404(api):
     for url in ("/invites/api/api-keys/9999999999999999999", "/invites/api/api-keys/%0A%3B", "/invites/api/api-keys/x"):
         r = api.delete(url)
         assert r.status_code == 404 and r.json() == {"error": "Not found."}
+
+
+def test_a_non_staff_key_sees_and_deletes_only_its_own_keys(api, api_key, django_user_model):
+    """A key of a user who is not staff may not list or revoke the administrator's keys."""
+    from rest_framework.test import APIClient
+
+    plain = django_user_model.objects.create_user("plain", password="x")
+    own, raw = APIKey.generate(name="Plain key", user=plain)
+    spare, _ = APIKey.generate(name="Plain spare", user=plain)
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY=raw)
+    body = client.get("/invites/api/api-keys").json()
+    assert [k["name"] for k in body["api_keys"]] == ["Plain key", "Plain spare"] and body["count"] == 2
+    r = client.delete(f"/invites/api/api-keys/{api_key.pk}")
+    assert r.status_code == 404 and r.json() == {"error": "API key not found"}
+    api_key.refresh_from_db()
+    assert api_key.is_active
+    assert client.delete(f"/invites/api/api-keys/{spare.pk}").status_code == 200
+    assert api.get("/invites/api/api-keys").json()["count"] == 2  # staff: every active key

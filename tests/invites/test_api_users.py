@@ -35,6 +35,20 @@ def test_an_empty_or_failed_user_list_changes_nothing(api, jellyfin, make_server
     assert api.get("/invites/api/users").json()["count"] == 1
 
 
+
+def test_a_user_list_of_unreadable_entries_changes_nothing(api, jellyfin, make_server, clock):
+    """An answer whose entries are not users (no Id or Name) is a broken answer, not "no users": the rows, and
+    the expiry only this app knows, stay."""
+    jellyfin.add_user("alice")
+    make_server(jellyfin)
+    RemoteUser.objects.update(expires=clock.now() + timedelta(days=1))
+    clock.travel(120)
+    guard = jellyfin._guard
+    for broken in ([{"Id": "x"}], [{"Name": "x"}], [None, 5, "a"]):
+        jellyfin.server.route("GET", "/Users")(guard(lambda call, broken=broken: (200, broken)))
+        assert api.get("/invites/api/users").json()["count"] == 1
+    assert RemoteUser.objects.get().expires is not None
+
 def test_plex_users_come_from_plex_tv_shares_of_this_server(api, pms, plextv, make_server):
     server = make_server(pms, server_type="plex", name="Plexy")
     account, _ = plextv.add_account("dave", "dave@example.com")
@@ -46,6 +60,20 @@ def test_plex_users_come_from_plex_tv_shares_of_this_server(api, pms, plextv, ma
         [("dave", "dave@example.com", "plex")]
     assert RemoteUser.objects.get().share_id and server.pk
 
+
+
+def test_a_plex_tv_friend_list_of_unreadable_users_changes_nothing(api, pms, plextv, make_server, clock):
+    make_server(pms, server_type="plex")
+    account, _ = plextv.add_account("dave")
+    plextv.add_friend(account, pms.machine_identifier)
+    api.get("/invites/api/users")
+    RemoteUser.objects.update(expires=clock.now() + timedelta(days=1))
+    clock.travel(120)
+    broken = '<MediaContainer size="1"><User title="?"><Server machineIdentifier="%s"/></User></MediaContainer>'
+    plextv.server.route("GET", "/api/users")(plextv._guard(
+        lambda call: (200, broken % pms.machine_identifier, {"Content-Type": "application/xml"})))
+    assert api.get("/invites/api/users").json()["count"] == 1
+    assert RemoteUser.objects.get().expires is not None
 
 def test_delete_removes_the_account_on_its_server(api, jellyfin, make_server):
     jellyfin.add_user("john_doe")

@@ -129,3 +129,29 @@ def test_joins_and_expiries_are_published_on_the_invites_channel(joined, clock, 
     expiry.sweep()
     assert seen == [("invites", "user_expired", {"id": joined.pk, "username": "newbie", "server": "Main",
                                                  "action": "delete"})]
+
+
+def test_extending_an_account_disabled_at_its_expiry_enables_it_again(joined, jellyfin, clock, settings, api):
+    settings.INVITES_EXPIRY_ACTION = "disable"
+    clock.travel(7 * 86400 + 1)
+    assert expiry.sweep() == {"disable": 1}
+    r = api.post(f"/invites/api/users/{joined.pk}/extend", {"days": 30}, format="json")
+    assert r.status_code == 200, r.content
+    assert jellyfin.user_named("newbie")["Policy"]["IsDisabled"] is False
+    joined.refresh_from_db()
+    assert joined.disabled is False and joined.expires > clock.now()
+    assert AuditEntry.objects.filter(action="enabled", username="newbie").count() == 1
+
+
+def test_an_extension_the_server_refuses_to_enable_changes_nothing(joined, jellyfin, clock, settings, api):
+    settings.INVITES_EXPIRY_ACTION = "disable"
+    clock.travel(7 * 86400 + 1)
+    assert expiry.sweep() == {"disable": 1}
+    joined.refresh_from_db()
+    before = joined.expires
+    jellyfin.down = True
+    r = api.post(f"/invites/api/users/{joined.pk}/extend", {"days": 30}, format="json")
+    assert r.status_code == 502 and r.json() == {"error": "Could not enable newbie on Main: Main answered HTTP 503 "
+                                                          "while reading newbie"}
+    joined.refresh_from_db()
+    assert joined.expires == before and joined.disabled is True
