@@ -166,3 +166,64 @@ class JobItem(models.Model):
 
     def __str__(self):
         return self.title or self.plex_id
+
+
+# --- part 2: schedules and webhooks (issue 10) ------------------------------------------------------------
+
+class Schedule(models.Model):
+    """A library scanned on a schedule. The timing (crontab or interval), ``enabled`` and the last run live on
+    the linked django-celery-beat ``PeriodicTask`` (task ``previews.run_schedule``), the one row beat reads: an
+    edit in the admin of either row, or through the API, is seen by the other (``previews.schedules``)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=150)
+    library_id = models.CharField(max_length=50)
+    library_name = models.CharField(max_length=200, blank=True)
+    periodic_task = models.OneToOneField("django_celery_beat.PeriodicTask", on_delete=models.CASCADE,
+                                         related_name="previews_schedule", editable=False)
+    last_job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                 editable=False)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+
+    class Meta:
+        ordering = ["name", "created_at"]
+
+    def __str__(self):
+        return self.name
+
+
+class WebhookEvent(models.Model):
+    """A new file announced by Plex, Sonarr or Radarr: found in Plex (retried while Plex has not indexed it),
+    then made into a one-item job."""
+
+    class Source(models.TextChoices):
+        PLEX = "plex"
+        SONARR = "sonarr"
+        RADARR = "radarr"
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", "waiting for Plex"
+        QUEUED = "queued", "job started"
+        FAILED = "failed"
+
+    source = models.CharField(max_length=10, choices=Source.choices)
+    event_type = models.CharField(max_length=50, blank=True)
+    title = models.CharField(max_length=500, blank=True)
+    file_path = models.TextField(blank=True, help_text="The file as the sender names it.")
+    plex_id = models.CharField("Plex item id", max_length=50, blank=True)
+    plex_type = models.CharField(max_length=20, blank=True, help_text="Plex's metadata type (Plex webhooks).")
+    library_id = models.CharField(max_length=50, blank=True)
+    library_name = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    message = models.TextField(blank=True)
+    job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=clock.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.source}: {self.title or self.file_path or self.plex_id}"

@@ -3,6 +3,7 @@ from django.urls import path, re_path
 from homelab.api.views import not_found_view
 
 from . import job_views, plex_views, views
+from . import schedule_views, webhook_views  # part 2
 from .base import PreviewsAPIView
 
 urlpatterns = [
@@ -25,5 +26,13 @@ urlpatterns = [
     path("jobs", job_views.JobsView.as_view()),
     path("jobs/<str:job_id>", job_views.JobDetailView.as_view()),
     path("jobs/<str:job_id>/cancel", job_views.JobCancelView.as_view()),
+    # part 2 (issue 10): schedules, webhooks, the path check
+    path("schedules", schedule_views.SchedulesView.as_view()),
+    path("schedules/<str:schedule_id>", schedule_views.ScheduleDetailView.as_view()),
+    path("schedules/<str:schedule_id>/run", schedule_views.ScheduleRunView.as_view()),
+    path("webhooks/plex", webhook_views.PlexWebhookView.as_view()),
+    path("webhooks/sonarr", webhook_views.SonarrWebhookView.as_view()),
+    path("webhooks/radarr", webhook_views.RadarrWebhookView.as_view()),
+    path("plex/path-check", webhook_views.PathCheckView.as_view()),
     re_path(r"^.*$", not_found_view(PreviewsAPIView)),
 ]

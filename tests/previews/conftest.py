@@ -66,3 +66,6 @@ def _no_slots(db):
 
     slots.clear()
     yield
+
+
+from .stack import previews_stack, stack_queue  # noqa: E402,F401 - part 2: the live stack (web server + worker)
