@@ -127,8 +127,11 @@ def test_an_unreadable_video_fails_with_ffmpegs_reason(job):
     assert item.error and not os.path.exists(item.bif_path)
 
 
-def test_the_sweep_requeues_a_lost_workers_item_then_gives_up(job, clock, settings):
+def test_the_sweep_requeues_a_lost_workers_item_then_gives_up(job, clock, settings, own_queue):
+    from previews import tasks
+
     settings.PREVIEWS_ITEM_ATTEMPTS = 2
+    tasks.queue_items([JobItem.objects.get(title="Big Buck Bunny").pk])  # the other item waits in the broker
     item = JobItem.objects.get(title="Sintel")
     JobItem.objects.filter(pk=item.pk).update(status="running", attempts=1, heartbeat_at=clock.now())
     assert pipeline.sweep_lost_items() == []  # still beating
@@ -150,13 +153,47 @@ def test_the_sweep_fails_a_job_whose_listing_was_lost(configured, clock):
     assert (job.status, job.last_error) == ("failed", "The worker listing the library was lost; run the job again.")
 
 
-def test_the_sweep_requeues_an_item_whose_task_was_lost_while_waiting_for_a_slot(job, clock):
+@pytest.fixture
+def own_queue(settings):
+    """A broker queue of this test's own that no worker reads (emptied afterwards)."""
+    import uuid
+
+    from homelab.celery import app
+
+    settings.PREVIEWS_QUEUE = f"previews-sweep-{uuid.uuid4().hex[:8]}"
+    yield settings.PREVIEWS_QUEUE
+    with app.connection_for_write() as conn:
+        conn.default_channel.client.delete(settings.PREVIEWS_QUEUE)
+
+
+def test_the_sweep_requeues_an_item_whose_task_was_lost_while_waiting_for_a_slot(job, clock, own_queue):
+    from previews import tasks
+
     waiting, queued = JobItem.objects.order_by("pk")
+    tasks.queue_items([queued.pk])  # its message waits in the broker
     JobItem.objects.filter(pk=waiting.pk).update(heartbeat_at=clock.now())  # a task was waiting for a slot
     clock.travel(3600)
     assert pipeline.sweep_lost_items() == [waiting.pk]  # the other one is still in the broker's queue
     assert JobItem.objects.get(pk=waiting.pk).heartbeat_at is None
     assert pipeline.sweep_lost_items() == []
+
+
+def test_the_sweep_requeues_the_queued_items_the_broker_lost(job, clock, own_queue):
+    # the embedded Redis was stopped before it saved its queue: the job's pending items have no message left,
+    # nothing runs, and the job would stay running for ever
+    pending = list(JobItem.objects.order_by("pk").values_list("pk", flat=True))
+    assert pipeline.sweep_lost_items() == []  # just listed: its messages may still be on their way
+    clock.travel(settings_stale() + 1)
+    assert pipeline.sweep_lost_items() == pending
+    assert pipeline.sweep_lost_items() == []  # once per JOB_HEARTBEAT_STALE at most
+    clock.travel(settings_stale() + 1)
+    assert pipeline.sweep_lost_items() == pending
+
+
+def settings_stale():
+    from django.conf import settings
+
+    return settings.JOB_HEARTBEAT_STALE
 
 
 def test_a_settings_change_applies_to_the_next_item_without_a_restart(job):
