@@ -297,3 +297,31 @@ def _lost_with_the_broker(cutoff) -> list[int]:
     logger.warning("%s queued item(s) of %s job(s) have no message in the broker (lost with it); queued again",
                    len(lost), len(job_ids))
     return lost
+
+
+def lost_job_starts() -> list[str]:
+    """Pending jobs whose start message the broker lost: never started JOB_HEARTBEAT_STALE after they were
+    created, or back to pending for a retry longer ago than the longest retry delay allows, while no ffmpeg
+    slot is held and the broker's queue is empty. Returns their ids (to queue ``start_job`` again; a duplicate
+    finds the job claimed and does nothing); each is returned at most once per JOB_HEARTBEAT_STALE."""
+    now = clock.now()
+    cutoff = now - timedelta(seconds=settings.JOB_HEARTBEAT_STALE)
+    retry_cutoff = cutoff - timedelta(seconds=settings.JOB_RETRY_MAX_DELAY)
+    lost = Job.objects.filter(status=Job.Status.PENDING).filter(
+        Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
+        | Q(heartbeat_at__lt=cutoff, started_at__isnull=True)
+        | Q(heartbeat_at__lt=retry_cutoff))
+    job_ids = list(lost.values_list("pk", flat=True))
+    if not job_ids:
+        return []
+    try:
+        busy = any(slots.held(kind) for kind in slots.KINDS)
+    except Exception as exc:
+        logger.warning("Could not read the ffmpeg slots: %s", exc)
+        return []
+    if busy or _queued_messages() != 0:
+        return []
+    Job.objects.filter(pk__in=job_ids, status=Job.Status.PENDING).update(heartbeat_at=now)
+    logger.warning("%s pending job(s) have no start message in the broker (lost with it); queued again",
+                   len(job_ids))
+    return [str(pk) for pk in job_ids]

@@ -223,3 +223,17 @@ def test_an_item_whose_file_another_job_is_thumbnailing_is_skipped(job):
     assert pipeline.run_item(again.pk).status == "skipped"
     assert JobItem.objects.get(pk=again.pk).error == f"The same file is being thumbnailed by job {other.pk}."
     assert not os.path.exists(sintel.bif_path)
+
+
+def test_the_sweep_restarts_a_pending_job_whose_start_message_the_broker_lost(configured, clock, own_queue,
+                                                                              settings):
+    never_started = services.create_job(library_id="1")  # its start_job message is gone
+    retrying = services.create_job(library_id="1")  # went back to pending for a retry, which was lost
+    Job.objects.filter(pk=retrying.pk).update(heartbeat_at=clock.now(), started_at=clock.now(),
+                                              last_error="Could not reach Plex; retrying.")
+    assert pipeline.lost_job_starts() == []  # its message may still be on its way
+    clock.travel(settings.JOB_HEARTBEAT_STALE + 1)
+    assert pipeline.lost_job_starts() == [str(never_started.pk)]  # a retry may still be scheduled for the other
+    assert pipeline.lost_job_starts() == []  # once per interval at most
+    clock.travel(settings.JOB_RETRY_MAX_DELAY + settings.JOB_HEARTBEAT_STALE + 1)
+    assert sorted(pipeline.lost_job_starts()) == sorted([str(never_started.pk), str(retrying.pk)])
