@@ -27,11 +27,14 @@ PLEX_AUTH_APP = "https://app.plex.tv/auth"
 
 class PlexError(Exception):
     """A Plex server or plex.tv could not be used: ``reason`` says why in a user's words, ``auth`` is True when
-    the token was refused."""
+    the token was refused, ``temporary`` when Plex could not be reached or answered 5xx / 429 (worth a retry;
+    a malformed answer or an unknown library is not)."""
 
-    def __init__(self, reason: str, *, auth: bool = False, status: int | None = None, missing: bool = False):
+    def __init__(self, reason: str, *, auth: bool = False, status: int | None = None, missing: bool = False,
+                 temporary: bool = False):
         super().__init__(reason)
         self.reason, self.auth, self.status, self.missing = reason, auth, status, missing
+        self.temporary = temporary
 
 
 def _reason(exc: APIError, what: str, path: str) -> PlexError:
@@ -41,8 +44,9 @@ def _reason(exc: APIError, what: str, path: str) -> PlexError:
                          status=exc.status)
     if exc.status is None:
         reason = str(exc).rsplit(": ", 1)[-1]  # "connection refused", "timed out", ...
-        return PlexError(f"Could not reach {what}: {reason}", status=None)
-    return PlexError(f"{What} answered HTTP {exc.status} for {path}.", status=exc.status)
+        return PlexError(f"Could not reach {what}: {reason}", status=None, temporary=True)
+    return PlexError(f"{What} answered HTTP {exc.status} for {path}.", status=exc.status,
+                     temporary=http.is_temporary(exc.status))
 
 
 @dataclass

@@ -241,6 +241,7 @@ def sweep_lost_items() -> list[int]:
     lost_waiting = list(waiting.values_list("pk", flat=True))
     JobItem.objects.filter(pk__in=lost_waiting, status=JobItem.Status.PENDING).update(heartbeat_at=None)
     requeue += lost_waiting
+    requeue += [pk for pk in _lost_with_the_broker(cutoff) if pk not in requeue]
     if requeue:
         logger.warning("Swept %s item(s) of lost workers back to the queue", len(requeue))
     listing_lost = Job.objects.filter(stale, status=Job.Status.RUNNING, items__isnull=True)
@@ -252,3 +253,75 @@ def sweep_lost_items() -> list[int]:
     for job_id in job_ids:
         finish_if_done(job_id)
     return requeue
+
+
+def _queued_messages() -> int | None:
+    """Messages waiting in the broker's queue of the thumbnail tasks (None when the broker cannot say)."""
+    from kombu.exceptions import ChannelError
+    from homelab.celery import app
+
+    queue = settings.PREVIEWS_QUEUE or app.conf.task_default_queue
+    try:
+        with app.connection_for_read() as conn:
+            return conn.default_channel.queue_declare(queue=queue, passive=True).message_count
+    except ChannelError:  # no such queue: nothing was ever queued there, or the broker lost it
+        return 0
+    except Exception as exc:
+        logger.warning("Could not count the queued thumbnail tasks: %s", exc)
+        return None
+
+
+def _lost_with_the_broker(cutoff) -> list[int]:
+    """Pending items whose messages the broker lost (the embedded Redis stopped before it saved its queue): a
+    running job with pending items nobody picked up, no item of it started or finished since ``cutoff``, no
+    ffmpeg slot held anywhere and the broker's queue empty. Queued again at most once per JOB_HEARTBEAT_STALE
+    (the job's heartbeat is stamped); a duplicate delivery finds its item claimed and does nothing."""
+    idle = (Job.objects.filter(status=Job.Status.RUNNING)
+            .filter(Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True))
+            .filter(items__status=JobItem.Status.PENDING, items__heartbeat_at__isnull=True).distinct())
+    job_ids = [job_id for job_id in idle.values_list("pk", flat=True)
+               if not JobItem.objects.filter(job_id=job_id).filter(
+                   Q(started_at__gte=cutoff) | Q(finished_at__gte=cutoff)).exists()]
+    if not job_ids:
+        return []
+    try:
+        busy = any(slots.held(kind) for kind in slots.KINDS)
+    except Exception as exc:
+        logger.warning("Could not read the ffmpeg slots: %s", exc)
+        return []
+    if busy or _queued_messages() != 0:
+        return []
+    Job.objects.filter(pk__in=job_ids).update(heartbeat_at=clock.now())
+    lost = list(JobItem.objects.filter(job_id__in=job_ids, status=JobItem.Status.PENDING,
+                                       heartbeat_at__isnull=True).values_list("pk", flat=True))
+    logger.warning("%s queued item(s) of %s job(s) have no message in the broker (lost with it); queued again",
+                   len(lost), len(job_ids))
+    return lost
+
+
+def lost_job_starts() -> list[str]:
+    """Pending jobs whose start message the broker lost: never started JOB_HEARTBEAT_STALE after they were
+    created, or back to pending for a retry longer ago than the longest retry delay allows, while no ffmpeg
+    slot is held and the broker's queue is empty. Returns their ids (to queue ``start_job`` again; a duplicate
+    finds the job claimed and does nothing); each is returned at most once per JOB_HEARTBEAT_STALE."""
+    now = clock.now()
+    cutoff = now - timedelta(seconds=settings.JOB_HEARTBEAT_STALE)
+    retry_cutoff = cutoff - timedelta(seconds=settings.JOB_RETRY_MAX_DELAY)
+    lost = Job.objects.filter(status=Job.Status.PENDING).filter(
+        Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
+        | Q(heartbeat_at__lt=cutoff, started_at__isnull=True)
+        | Q(heartbeat_at__lt=retry_cutoff))
+    job_ids = list(lost.values_list("pk", flat=True))
+    if not job_ids:
+        return []
+    try:
+        busy = any(slots.held(kind) for kind in slots.KINDS)
+    except Exception as exc:
+        logger.warning("Could not read the ffmpeg slots: %s", exc)
+        return []
+    if busy or _queued_messages() != 0:
+        return []
+    Job.objects.filter(pk__in=job_ids, status=Job.Status.PENDING).update(heartbeat_at=now)
+    logger.warning("%s pending job(s) have no start message in the broker (lost with it); queued again",
+                   len(job_ids))
+    return [str(pk) for pk in job_ids]

@@ -9,7 +9,6 @@ import os
 from django.db import IntegrityError, transaction
 
 from homelab import clock, events
-from homelab.http import is_temporary
 from homelab.jobs import Heartbeat, RetryLater
 
 from . import paths
@@ -48,7 +47,7 @@ def plan_job(job_id, *, retries_left: bool = False) -> list[int]:
             for part in server.parts(plex_id, title):
                 rows.append(_item_row(job_id, part, pairs, conf.plex_config_folder))
     except PlexError as exc:
-        if retries_left and not exc.missing and is_temporary(exc.status):
+        if retries_left and exc.temporary:
             Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).update(
                 status=Job.Status.PENDING, last_error=f"{exc.reason.rstrip('.')}; retrying.")
             logger.warning("Job %s: %s; retrying", job_id, exc.reason.rstrip("."))

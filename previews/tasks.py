@@ -54,4 +54,6 @@ def sweep_stale() -> int:
     """Beat: items of lost workers back to the queue (their heartbeat went stale), finished jobs closed."""
     item_ids = pipeline.sweep_lost_items()
     queue_items(item_ids)
+    for job_id in pipeline.lost_job_starts():
+        start_job.apply_async((job_id,), queue=_queue())
     return len(item_ids)

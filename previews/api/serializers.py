@@ -74,6 +74,9 @@ class PlexURLField(serializers.CharField):
                 raise serializers.ValidationError(URL_MESSAGES[problem])
             if "@" in value.split("//", 1)[-1].split("/", 1)[0]:
                 raise serializers.ValidationError("Put the token in plex_token, not in the URL.")
+            if "?" in value or "#" in value:  # ?X-Plex-Token=... would be shown by /api/system/config
+                raise serializers.ValidationError("The URL must not carry a query string or fragment: put the "
+                                                  "token in plex_token.")
         return value.rstrip("/")
 
 

@@ -102,3 +102,15 @@ def test_system_config_never_shows_the_token(client):
     assert response.json() == {"plex_url": "http://plex:32400", "gpu_threads": 1, "cpu_threads": 2,
                                "thumbnail_interval": 5, "thumbnail_quality": 4}
     assert b"secret-plex-token" not in response.content
+
+
+@pytest.mark.parametrize("url", ["http://plex:32400/?X-Plex-Token=secret-in-url", "http://plex:32400?token=secret-in-url",
+                                 "http://plex:32400/web/index.html#!/secret-in-url"])
+def test_a_plex_url_with_a_query_or_fragment_is_refused_so_no_token_reaches_system_config(client, url):
+    response = client.post("/previews/api/settings", {"plex_url": url, "gpu_threads": 3}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"error": "plex_url: The URL must not carry a query string or fragment: put the "
+                                        "token in plex_token.", "code": "VALIDATION_ERROR"}
+    config = client.get("/previews/api/system/config")
+    assert config.json()["plex_url"] == "" and config.json()["gpu_threads"] == 0
+    assert b"secret-in-url" not in config.content

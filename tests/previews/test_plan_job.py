@@ -178,3 +178,21 @@ def test_a_failed_job_publishes_job_complete_and_job_error(configured):
     assert seen["job_error"] == {"job_id": str(job.pk), "error": job.last_error}
     assert seen["job_complete"] == {"job_id": str(job.pk), "status": "failed", "progress": 100, "total": 2,
                                     "completed": 0, "failed": 2, "skipped": 0, "error": job.last_error}
+
+
+def test_an_unknown_library_fails_at_once_even_with_retries_left(configured):
+    job = services.create_job(library_id="42")
+    assert pipeline.plan_job(job.pk, retries_left=True) == []
+    job.refresh_from_db()
+    assert (job.status, job.last_error) == ("failed", "The Plex server has no movie or show library with id 42.")
+
+
+def test_a_malformed_plex_answer_fails_at_once_even_with_retries_left(configured):
+    configured.server.route("GET", "/library/sections/1/all")(
+        lambda call: (200, "<html><body>Sign in</body></html>", {"Content-Type": "text/html"}))
+    job = services.create_job(library_id="1")
+    assert pipeline.plan_job(job.pk, retries_left=True) == []
+    job.refresh_from_db()
+    assert job.status == "failed"
+    assert job.last_error == (f"The Plex server at {configured.url} answered <html> for /library/sections/1/all, "
+                              "not a MediaContainer.")

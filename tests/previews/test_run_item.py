@@ -127,8 +127,11 @@ def test_an_unreadable_video_fails_with_ffmpegs_reason(job):
     assert item.error and not os.path.exists(item.bif_path)
 
 
-def test_the_sweep_requeues_a_lost_workers_item_then_gives_up(job, clock, settings):
+def test_the_sweep_requeues_a_lost_workers_item_then_gives_up(job, clock, settings, own_queue):
+    from previews import tasks
+
     settings.PREVIEWS_ITEM_ATTEMPTS = 2
+    tasks.queue_items([JobItem.objects.get(title="Big Buck Bunny").pk])  # the other item waits in the broker
     item = JobItem.objects.get(title="Sintel")
     JobItem.objects.filter(pk=item.pk).update(status="running", attempts=1, heartbeat_at=clock.now())
     assert pipeline.sweep_lost_items() == []  # still beating
@@ -150,13 +153,47 @@ def test_the_sweep_fails_a_job_whose_listing_was_lost(configured, clock):
     assert (job.status, job.last_error) == ("failed", "The worker listing the library was lost; run the job again.")
 
 
-def test_the_sweep_requeues_an_item_whose_task_was_lost_while_waiting_for_a_slot(job, clock):
+@pytest.fixture
+def own_queue(settings):
+    """A broker queue of this test's own that no worker reads (emptied afterwards)."""
+    import uuid
+
+    from homelab.celery import app
+
+    settings.PREVIEWS_QUEUE = f"previews-sweep-{uuid.uuid4().hex[:8]}"
+    yield settings.PREVIEWS_QUEUE
+    with app.connection_for_write() as conn:
+        conn.default_channel.client.delete(settings.PREVIEWS_QUEUE)
+
+
+def test_the_sweep_requeues_an_item_whose_task_was_lost_while_waiting_for_a_slot(job, clock, own_queue):
+    from previews import tasks
+
     waiting, queued = JobItem.objects.order_by("pk")
+    tasks.queue_items([queued.pk])  # its message waits in the broker
     JobItem.objects.filter(pk=waiting.pk).update(heartbeat_at=clock.now())  # a task was waiting for a slot
     clock.travel(3600)
     assert pipeline.sweep_lost_items() == [waiting.pk]  # the other one is still in the broker's queue
     assert JobItem.objects.get(pk=waiting.pk).heartbeat_at is None
     assert pipeline.sweep_lost_items() == []
+
+
+def test_the_sweep_requeues_the_queued_items_the_broker_lost(job, clock, own_queue):
+    # the embedded Redis was stopped before it saved its queue: the job's pending items have no message left,
+    # nothing runs, and the job would stay running for ever
+    pending = list(JobItem.objects.order_by("pk").values_list("pk", flat=True))
+    assert pipeline.sweep_lost_items() == []  # just listed: its messages may still be on their way
+    clock.travel(settings_stale() + 1)
+    assert pipeline.sweep_lost_items() == pending
+    assert pipeline.sweep_lost_items() == []  # once per JOB_HEARTBEAT_STALE at most
+    clock.travel(settings_stale() + 1)
+    assert pipeline.sweep_lost_items() == pending
+
+
+def settings_stale():
+    from django.conf import settings
+
+    return settings.JOB_HEARTBEAT_STALE
 
 
 def test_a_settings_change_applies_to_the_next_item_without_a_restart(job):
@@ -186,3 +223,17 @@ def test_an_item_whose_file_another_job_is_thumbnailing_is_skipped(job):
     assert pipeline.run_item(again.pk).status == "skipped"
     assert JobItem.objects.get(pk=again.pk).error == f"The same file is being thumbnailed by job {other.pk}."
     assert not os.path.exists(sintel.bif_path)
+
+
+def test_the_sweep_restarts_a_pending_job_whose_start_message_the_broker_lost(configured, clock, own_queue,
+                                                                              settings):
+    never_started = services.create_job(library_id="1")  # its start_job message is gone
+    retrying = services.create_job(library_id="1")  # went back to pending for a retry, which was lost
+    Job.objects.filter(pk=retrying.pk).update(heartbeat_at=clock.now(), started_at=clock.now(),
+                                              last_error="Could not reach Plex; retrying.")
+    assert pipeline.lost_job_starts() == []  # its message may still be on its way
+    clock.travel(settings.JOB_HEARTBEAT_STALE + 1)
+    assert pipeline.lost_job_starts() == [str(never_started.pk)]  # a retry may still be scheduled for the other
+    assert pipeline.lost_job_starts() == []  # once per interval at most
+    clock.travel(settings.JOB_RETRY_MAX_DELAY + settings.JOB_HEARTBEAT_STALE + 1)
+    assert sorted(pipeline.lost_job_starts()) == sorted([str(never_started.pk), str(retrying.pk)])
