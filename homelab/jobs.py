@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 from dataclasses import dataclass, field as dc_field
 from datetime import timedelta
 from pathlib import Path
@@ -171,7 +172,10 @@ def sweep_all(*, stale_after: float | None = None, message: str | None = None) -
         if n:
             logger.warning("%s: freed %d claim(s) lost with their worker", job.model._meta.label, n)
             freed[job.model._meta.label] = n
-    remove_stale_tmp_files(settings.JOB_HEARTBEAT_STALE if stale_after is None else stale_after)
+    if stale_after is None:  # the beat sweep: a working folder may sit unchanged a while (a slow decode)
+        remove_stale_tmp_files(settings.JOB_HEARTBEAT_STALE, dirs_older_than=STALE_WORK_DIR_SECONDS)
+    else:  # serve's start: nothing of this stack runs yet
+        remove_stale_tmp_files(stale_after)
     return freed
 
 
@@ -188,10 +192,15 @@ def tmp_dir() -> Path:
     return Path(settings.DATA_DIR) / "tmp"
 
 
-def remove_stale_tmp_files(older_than: float) -> int:
+STALE_WORK_DIR_SECONDS = 3600
+
+
+def remove_stale_tmp_files(older_than: float, *, dirs_older_than: float | None = None) -> int:
     """Delete files in ``tmp_dir()`` not modified for ``older_than`` seconds (a running download writes its
-    file as it goes); returns how many."""
+    file as it goes), and working folders (previews' frames) not changed for ``dirs_older_than`` seconds
+    (default ``older_than``); returns how many."""
     cutoff = clock.time() - older_than
+    dir_cutoff = clock.time() - (older_than if dirs_older_than is None else dirs_older_than)
     removed = 0
     try:
         entries = list(os.scandir(tmp_dir()))
@@ -199,11 +208,15 @@ def remove_stale_tmp_files(older_than: float) -> int:
         return 0
     for entry in entries:
         try:
-            if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime < cutoff:
+            mtime = entry.stat(follow_symlinks=False).st_mtime
+            if entry.is_file(follow_symlinks=False) and mtime < cutoff:
                 os.unlink(entry.path)
+                removed += 1
+            elif entry.is_dir(follow_symlinks=False) and mtime < dir_cutoff:
+                shutil.rmtree(entry.path, ignore_errors=True)
                 removed += 1
         except OSError:
             continue
     if removed:
-        logger.info("Removed %d stale download(s) from %s", removed, tmp_dir())
+        logger.info("Removed %d stale download(s) or working folder(s) from %s", removed, tmp_dir())
     return removed

@@ -18,7 +18,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db.models import Q
 
-from homelab import clock, events
+from homelab import clock, events, jobs
 from homelab.jobs import Heartbeat
 
 from . import slots
@@ -177,7 +177,7 @@ def run_item(item_id: int, *, worker: str = "", wait: float | None = None) -> Ou
             try:
                 result = generate_bif(item.local_path, item.bif_path, interval=conf.thumbnail_interval,
                                       quality=conf.thumbnail_quality, gpu=gpu, cancel=cancel,
-                                      tmp_dir=settings.PREVIEWS_TMP_DIR or None)
+                                      tmp_dir=_frames_dir())
             except Cancelled:
                 return _record(item, JobItem.Status.CANCELLED, "Cancelled while running.")
             except MediaError as exc:
@@ -325,3 +325,13 @@ def lost_job_starts() -> list[str]:
     logger.warning("%s pending job(s) have no start message in the broker (lost with it); queued again",
                    len(job_ids))
     return [str(pk) for pk in job_ids]
+
+
+def _frames_dir():
+    """Where ffmpeg's frames go: PREVIEWS_TMP_DIR, else the job kit's ``<data dir>/tmp``, whose sweep removes the
+    folders a killed worker leaves behind."""
+    if settings.PREVIEWS_TMP_DIR:
+        return settings.PREVIEWS_TMP_DIR
+    path = jobs.tmp_dir()
+    path.mkdir(parents=True, exist_ok=True)
+    return path

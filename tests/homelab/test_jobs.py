@@ -215,3 +215,22 @@ def test_stale_downloads_are_removed_and_running_ones_kept(clock, settings):
     clock.travel(91)
     assert jobs.remove_stale_tmp_files(90) == 1
     assert not new.exists()
+
+
+def test_a_working_folder_left_by_a_killed_worker_is_removed(clock, settings):
+    """previews' ffmpeg frames go to a folder in <data dir>/tmp; a worker killed mid-item leaves it behind."""
+    settings.JOB_HEARTBEAT_STALE = 90
+    frames = jobs.tmp_dir() / "homelab-bif-abc"
+    frames.mkdir(parents=True, exist_ok=True)
+    (frames / "00001.jpg").write_bytes(b"x")
+    os.utime(frames, (clock.time() - 120, clock.time() - 120))
+    jobs.sweep_all()
+    assert frames.exists()  # a slow decode may leave its folder unchanged for minutes
+    clock.travel(jobs.STALE_WORK_DIR_SECONDS)
+    jobs.sweep_all()
+    assert not frames.exists()
+    frames.mkdir()
+    jobs.free_dead_claims()  # at serve's start nothing of the stack runs: removed at once
+    clock.travel(60)
+    jobs.free_dead_claims()
+    assert not frames.exists()
