@@ -19,6 +19,7 @@ run: $(STAMP)
 	exec $(PY) manage.py serve
 
 test: $(STAMP)
+	@sh tests/ensure_chromium.sh
 	$(PY) -m pytest -c tests/pytest.ini --rootdir . $(ARGS)
 
 migrate: $(STAMP)
