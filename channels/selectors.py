@@ -74,8 +74,8 @@ _LOCAL_COUNTS: dict[str, int] = {}
 _LOCAL_COUNTS_MAX = 4096
 
 
-def _count(qs, providers: dict[int, Served], filters: dict) -> int:
-    """``qs.count()``, kept in the cache until a served catalogue changes. Counting the matches of a common word
+def _count(build, providers: dict[int, Served], filters: dict) -> int:
+    """``build().count()``, kept in the cache until a served catalogue changes. Counting the matches of a common word
     is most of the cost of a search at 200,000 channels, and a front end asks for it again with every page.
 
     The key holds every served provider's (id, name, refreshed_at, channel_count): a changed catalogue makes new
@@ -90,7 +90,7 @@ def _count(qs, providers: dict[int, Served], filters: dict) -> int:
     except Exception:  # the cache is an optimisation: Redis down is not an error here
         cached = None
     if cached is None:
-        cached = qs.count()
+        cached = build().count()
         try:
             cache.set(key, cached, COUNT_CACHE_SECONDS)
         except Exception:
@@ -160,7 +160,7 @@ def channel_page(*, page: int, page_size: int, providers: dict[int, Served] | No
     if unfiltered:
         total = sum(p.channel_count for p in providers.values())
     else:
-        total = _count(channels(providers=providers, **filters), providers, filters)
+        total = _count(lambda: channels(providers=providers, **filters), providers, filters)
     offset = (page - 1) * page_size
     rows = _page_rows(providers=providers, offset=offset, limit=page_size, **filters) if offset < total else []
     epg_ids = [r[11] for r in rows if r[11]]
