@@ -14,16 +14,16 @@ from rest_framework import authentication, exceptions
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from .models import APIKey
-from .webtoken import get_web_token, web_token_user
+from .webtoken import token_and_user
 
 _JWT_SHAPE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
 
 
 def _check_web_token(value: str):
-    expected = get_web_token()
+    expected, user = token_and_user()  # one query; the user is made only for the right token
     if not expected or not hmac.compare_digest(value.encode(), expected.encode()):
         raise exceptions.AuthenticationFailed(_("Invalid token."))
-    return (web_token_user(), "web-token")
+    return (user(), "web-token")
 
 
 class BearerAuthentication(JWTAuthentication):

@@ -53,17 +53,20 @@ class APIKey(models.Model):
     def lookup(cls, raw: str) -> "APIKey | None":
         """The key (with its creator loaded) whose hash matches, or None.
 
-        This runs on every X-API-Key request, so it uses two raw queries: compiling the equivalent
-        ``select_related`` query costs ~0.7 ms of Python on a small machine, running the SQL ~0.02 ms."""
+        This runs on every X-API-Key request, so it is one query (the key joined to its creator) whose SQL is
+        built once per process: compiling the equivalent ``select_related`` query costs ~0.7 ms of Python on a
+        small machine, running the SQL ~0.02 ms, and each round trip to the database a little more."""
         digest = hash_key(raw)
-        qn = connection.ops.quote_name
-        User = get_user_model()
-        key = next(iter(cls.objects.raw(
-            f"SELECT * FROM {qn(cls._meta.db_table)} WHERE {qn('key_hash')} = %s", [digest])), None)
-        if key is None or not hmac.compare_digest(key.key_hash, digest):
+        sql, load = _key_with_user_query()
+        with connection.cursor() as cur:
+            cur.execute(sql, [digest])
+            row = cur.fetchone()
+        if row is None:
             return None
-        key.created_by = next(iter(User.objects.raw(
-            f"SELECT * FROM {qn(User._meta.db_table)} WHERE {qn(User._meta.pk.column)} = %s", [key.created_by_id])))
+        key, user = load(row)
+        if not hmac.compare_digest(key.key_hash, digest):
+            return None
+        key.created_by = user
         return key
 
     def touch(self) -> None:
@@ -90,3 +93,53 @@ class SiteSecret(models.Model):
 
     def __str__(self):
         return self.name
+
+
+
+def row_loader(model, alias: str):
+    """(select list, n, load): ``model``'s concrete columns as ``alias.col, ...`` and ``load(values)`` that makes
+    the instance from those values, with the database's converters applied as the ORM would (aware datetimes on
+    SQLite, decrypted EncryptedTextFields). For the few per-request queries whose SQL is built once per process."""
+    qn = connection.ops.quote_name
+    fields = list(model._meta.concrete_fields)
+    converters = []
+    for i, f in enumerate(fields):
+        col = f.get_col(model._meta.db_table)
+        found = connection.ops.get_db_converters(col) + f.get_db_converters(connection)
+        if found:
+            converters.append((i, found, col))
+    names = [f.attname for f in fields]
+    db = connection.alias
+
+    def load(values):
+        values = list(values)
+        for i, found, col in converters:
+            for convert in found:
+                values[i] = convert(values[i], col, connection)
+        return model.from_db(db, names, values)
+
+    return ", ".join(f"{alias}.{qn(f.column)}" for f in fields), len(fields), load
+
+
+_KEY_QUERY: dict = {}
+
+
+def _key_with_user_query():
+    """(SQL, load): the API key with this hash joined to its creator, and ``load(row) -> (APIKey, user)``.
+    Built once per database vendor."""
+    built = _KEY_QUERY.get(connection.vendor)
+    if built is not None:
+        return built
+    User = get_user_model()
+    qn = connection.ops.quote_name
+    key_cols, n, load_key = row_loader(APIKey, "k")
+    user_cols, _, load_user = row_loader(User, "u")
+    sql = (f"SELECT {key_cols}, {user_cols} FROM {qn(APIKey._meta.db_table)} k INNER JOIN {qn(User._meta.db_table)} u "
+           f"ON u.{qn(User._meta.pk.column)} = k.{qn(APIKey._meta.get_field('created_by').column)} "
+           f"WHERE k.{qn('key_hash')} = %s")
+
+    def load(row):
+        return load_key(row[:n]), load_user(row[n:])
+
+    built = _KEY_QUERY[connection.vendor] = (sql, load)
+    return built

@@ -4,9 +4,9 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
-from .models import SiteSecret
+from .models import SiteSecret, row_loader
 
 logger = logging.getLogger("homelab.auth")
 WEB_TOKEN_USERNAME = "web-token"
@@ -55,3 +55,41 @@ def web_token_user():
         user.set_unusable_password()
         user.save(update_fields=["password"])
     return user
+
+
+_QUERY: dict = {}
+_PLAINTEXT: dict[str, str] = {}
+
+
+def token_and_user():
+    """(the current web token, a loader of its user) in one query, for the check on every request: the stored
+    ciphertext is read each time (a regenerated token counts at once) but decrypted once per ciphertext, and the
+    web-token user comes in the same round trip. First use (no stored token, no user yet) takes the slow path."""
+    built = _QUERY.get(connection.vendor)
+    if built is None:
+        qn = connection.ops.quote_name
+        User = get_user_model()
+        user_cols, _, load_user = row_loader(User, "u")
+        sql = (f"SELECT (SELECT s.{qn('value')} FROM {qn(SiteSecret._meta.db_table)} s WHERE s.{qn('name')} = %s), "
+               f"{user_cols} FROM (SELECT 1 AS one) AS o LEFT JOIN {qn(User._meta.db_table)} u "
+               f"ON u.{qn(User.USERNAME_FIELD)} = %s")
+        built = _QUERY[connection.vendor] = (sql, load_user)
+    sql, load_user = built
+    with connection.cursor() as cur:
+        cur.execute(sql, [SiteSecret.WEB_TOKEN, WEB_TOKEN_USERNAME])
+        row = cur.fetchone()
+    ciphertext, user_row = row[0], row[1:]
+    if settings.WEB_AUTH_TOKEN:
+        token = settings.WEB_AUTH_TOKEN
+    elif not ciphertext:
+        token = get_web_token()
+    else:
+        token = _PLAINTEXT.get(ciphertext)
+        if token is None:
+            token = SiteSecret._meta.get_field("value").from_db_value(ciphertext, None, connection)
+            if len(_PLAINTEXT) > 8:
+                _PLAINTEXT.clear()
+            _PLAINTEXT[ciphertext] = token
+    if user_row[0] is None:
+        return token, web_token_user
+    return token, lambda: load_user(user_row)
