@@ -7,32 +7,24 @@ from django.http import StreamingHttpResponse
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import authentication, exceptions
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer
 from rest_framework.settings import api_settings
 
 from homelab import errors
 from homelab.api.views import HomelabAPIView
-from homelab.models import APIKey
+from homelab.auth import APIKeyAuthentication
 
 from . import selectors
 from .api.validation import Errors, query_choice, query_text
 from .parsers import CATEGORIES
 
 
-class QueryKeyAuthentication(authentication.BaseAuthentication):
-    """``?key=<API key>``, for players that can only be given a URL."""
+class QueryKeyAuthentication(APIKeyAuthentication):
+    """``?key=<API key>``, for players that can only be given a URL (the same check as ``X-API-Key``)."""
 
-    def authenticate(self, request):
-        raw = request.query_params.get("key")
-        if not raw:
-            return None
-        key = APIKey.lookup(raw)
-        if key is None or not key.is_active or not key.created_by.is_active:
-            raise exceptions.AuthenticationFailed("Invalid API key.")
-        key.touch()
-        return (key.created_by, key)
+    def raw_key(self, request) -> str | None:
+        return request.query_params.get("key")
 
     def authenticate_header(self, request):
         return "api-key"

@@ -57,8 +57,11 @@ class WebTokenHeaderAuthentication(authentication.BaseAuthentication):
 class APIKeyAuthentication(authentication.BaseAuthentication):
     """``X-API-Key: <key>``: the key's SHA-256 is looked up; the request acts as the key's creator."""
 
+    def raw_key(self, request) -> str | None:
+        return request.META.get("HTTP_X_API_KEY")
+
     def authenticate(self, request):
-        raw = request.META.get("HTTP_X_API_KEY")
+        raw = self.raw_key(request)
         if not raw:
             return None
         key = APIKey.lookup(raw)
