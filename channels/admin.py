@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
-from django.utils.html import format_html
+
+from homelab.admin_mixins import JobRowAdmin
 
 from . import parsers, tasks
 from .models import Channel, Provider
@@ -9,7 +10,7 @@ SETTINGS = ("name", "source_type", "service", "file", "verify_ssl", "user_agent"
 
 
 @admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):
+class ProviderAdmin(JobRowAdmin, admin.ModelAdmin):
     list_display = ("name", "source_type", "host", "enabled", "is_default", "status_badge", "progress",
                     "channel_count", "refreshed_at", "short_message")
     list_filter = ("source_type", "status", "enabled")
@@ -29,16 +30,6 @@ class ProviderAdmin(admin.ModelAdmin):
             obj.save(update_fields=[f for f in SETTINGS if f in form.changed_data] or ["name"])
         else:
             super().save_model(request, obj, form, change)
-
-    @admin.display(description="status", ordering="status")
-    def status_badge(self, obj):
-        colour = {"success": "green", "error": "red", "fetching": "orange", "parsing": "orange"}.get(obj.status, "gray")
-        return format_html('<b style="color:{}">{}</b>', colour, obj.get_status_display())
-
-    @admin.display(description="last message")
-    def short_message(self, obj):
-        text = obj.last_message or ""
-        return text if len(text) <= 120 else text[:117] + "..."
 
     @admin.action(description="Refresh now")
     def refresh_now(self, request, queryset):

@@ -1,14 +1,15 @@
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
-from django.utils.html import format_html
+
+from homelab.admin_mixins import JobRowAdmin
 
 from . import services, tasks
 from .models import EPGChannel, EPGSource, Programme
 
 
 @admin.register(EPGSource)
-class EPGSourceAdmin(admin.ModelAdmin):
+class EPGSourceAdmin(JobRowAdmin, admin.ModelAdmin):
     list_display = ("name", "source_type", "is_active", "status_badge", "progress", "channel_count",
                     "programme_count", "priority", "refresh_interval", "updated_at", "short_message")
     list_filter = ("source_type", "status", "is_active")
@@ -33,16 +34,6 @@ class EPGSourceAdmin(admin.ModelAdmin):
             obj.save_settings(form.changed_data)
         else:
             super().save_model(request, obj, form, change)
-
-    @admin.display(description="status", ordering="status")
-    def status_badge(self, obj):
-        colour = {"success": "green", "error": "red", "fetching": "orange", "parsing": "orange"}.get(obj.status, "gray")
-        return format_html('<b style="color:{}">{}</b>', colour, obj.get_status_display())
-
-    @admin.display(description="last message")
-    def short_message(self, obj):
-        text = obj.last_message or ""
-        return text if len(text) <= 120 else text[:117] + "..."
 
     @admin.action(description="Refresh now")
     def refresh_now(self, request, queryset):

@@ -2,7 +2,8 @@
 Cancel / Run again, and items with their errors (and the BIF's frame count read back)."""
 from django.contrib import admin, messages
 from django.db import transaction
-from django.utils.html import format_html
+
+from homelab.admin_mixins import JobRowAdmin
 
 from . import services, tasks
 from .models import Job, JobItem, PreviewSettings, SetupState
@@ -48,7 +49,7 @@ class JobItemInline(admin.TabularInline):
 
 
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(JobRowAdmin, admin.ModelAdmin):
     list_display = ("id", "library_name", "library_id", "status_badge", "progress", "total_items",
                     "completed_items", "failed_items", "skipped_items", "created_at", "finished_at")
     list_filter = ("status",)
@@ -59,12 +60,6 @@ class JobAdmin(admin.ModelAdmin):
     fields = ("library_id", "library_name") + readonly_fields
     inlines = [JobItemInline]
     actions = ["cancel", "run_again"]
-
-    @admin.display(description="status", ordering="status")
-    def status_badge(self, obj):
-        colour = {"completed": "green", "failed": "red", "running": "orange", "cancelled": "gray"}.get(obj.status,
-                                                                                                     "black")
-        return format_html('<b style="color:{}">{}</b>', colour, obj.status)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
