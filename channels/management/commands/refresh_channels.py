@@ -3,13 +3,12 @@
 Queues the refresh of the enabled IPTV providers (or of the ones named; the Celery worker runs it); with --wait,
 follows them with a progress bar until each ends, and exits non-zero when one failed.
 """
-import sys
-import time
 
 from django.core.management.base import BaseCommand, CommandError
 
 from channels import tasks
 from channels.models import Provider
+from homelab.commands import follow_jobs
 
 
 class Command(BaseCommand):
@@ -41,32 +40,8 @@ class Command(BaseCommand):
             self._wait(watched, opts["timeout"])
 
     def _wait(self, watched, timeout):
-        from tqdm import tqdm
-
-        bar = tqdm(total=100 * len(watched), unit="%", desc="IPTV refresh", file=sys.stdout,
-                   disable=not self.stdout.isatty())
-        deadline = time.monotonic() + timeout
-        done = {}
-        try:
-            while True:
-                rows = {r["id"]: r for r in Provider.objects.filter(pk__in=watched).values(
-                    "id", "status", "progress", "last_message")}
-                total = 0
-                for pk in watched:
-                    row = rows.get(pk)
-                    if row is None:
-                        done.setdefault(pk, ("error", "the provider was deleted"))
-                    elif row["status"] not in Provider.RUNNING:
-                        done.setdefault(pk, (row["status"], row["last_message"]))
-                    total += 100 if pk in done else row["progress"]
-                bar.update(total - bar.n)
-                if len(done) == len(watched):
-                    break
-                if time.monotonic() > deadline:
-                    raise CommandError(f"Timed out after {timeout:.0f} s waiting for the refresh.")
-                time.sleep(0.2)
-        finally:
-            bar.close()
+        done = follow_jobs(Provider, watched, timeout=timeout, desc="IPTV refresh", gone="the provider was deleted",
+                           stdout=self.stdout, poll=0.2)
         failed = []
         for pk, (status, message) in done.items():
             self.stdout.write(f"{watched[pk]}: {status}: {message}")

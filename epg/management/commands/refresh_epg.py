@@ -3,13 +3,12 @@
 Queues the import of one or more EPG sources (the Celery worker runs it); with --wait, follows them with a
 progress bar (on a terminal) until each ends, and exits non-zero when one failed.
 """
-import sys
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from epg import services, tasks
-from homelab import clock
+from homelab.commands import follow_jobs
 from epg.models import EPGSource
 
 
@@ -49,39 +48,8 @@ class Command(BaseCommand):
         self._wait(watched, opts["timeout"])
 
     def _wait(self, watched, timeout):
-        bar = None
-        if self.stdout.isatty():
-            from tqdm import tqdm
-
-            bar = tqdm(total=100 * len(watched), unit="%", desc="EPG refresh", file=sys.stdout)
-        deadline = clock.monotonic() + timeout
-        done = {}
-        try:
-            while True:
-                rows = {r["id"]: r for r in EPGSource.objects.filter(pk__in=watched).values(
-                    "id", "status", "progress", "last_message")}
-                total = 0
-                for pk in watched:
-                    row = rows.get(pk)
-                    if row is None:
-                        done.setdefault(pk, ("error", "the source was deleted"))
-                        total += 100
-                        continue
-                    if row["status"] not in EPGSource.RUNNING:
-                        done.setdefault(pk, (row["status"], row["last_message"]))
-                        total += 100
-                    else:
-                        total += row["progress"]
-                if bar is not None:
-                    bar.update(total - bar.n)
-                if len(done) == len(watched):
-                    break
-                if clock.monotonic() > deadline:
-                    raise CommandError(f"Timed out after {timeout:.0f} s waiting for the refresh.")
-                clock.sleep(0.5)
-        finally:
-            if bar is not None:
-                bar.close()
+        done = follow_jobs(EPGSource, watched, timeout=timeout, desc="EPG refresh", gone="the source was deleted",
+                           stdout=self.stdout)
         failed = []
         for pk, (status, message) in done.items():
             self.stdout.write(f"{watched[pk]}: {status}: {message}")
