@@ -146,8 +146,8 @@ def main():
         server.terminate()
         server.wait(10)
     print("matches per term: " + ", ".join(f"{t!r}: {n}" for t, n in totals.items()))
-    print(f"first search of each term (one client, the count computed): p50 {statistics.median(cold):.1f} ms, "
-          f"max {max(cold):.1f} ms")
+    print(f"first search of each term (one client, its matches computed): p50 {statistics.median(cold):.1f} ms, "
+          f"max {max(cold):.1f} ms; " + ", ".join(f"{t!r}: {ms:.1f}" for t, ms in zip(TERMS, cold)))
     for label, values in results.items():
         q = statistics.quantiles(values, n=100)
         print(f"GET /iptv/channels ({label}{', ' + str(len(TERMS)) + ' terms' if label == 'search' else ''}), "

@@ -73,8 +73,11 @@ def clear_test_cache() -> None:
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Each test starts with an empty cache (throttles, cached tokens, detection results)."""
+    """Each test starts with an empty cache (throttles, cached tokens, detection results, search matches)."""
+    from channels.selectors import forget_matches
+
     clear_test_cache()
+    forget_matches()
     yield
 
 

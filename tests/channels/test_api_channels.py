@@ -202,3 +202,67 @@ def test_a_nul_character_in_a_text_filter_is_422_not_a_server_error(admin_client
 def test_only_ascii_digits_are_integers(admin_client_jwt, loaded):
     r = get(admin_client_jwt, "/iptv/channels", page="\uff11", page_size=5)  # a full-width "1"
     assert r.status_code == 422 and r.json()["detail"][0]["type"] == "int_parsing"
+
+
+def _searches(queries) -> list[str]:
+    return [q["sql"] for q in queries if "LIKE" in q["sql"].upper()]
+
+
+def test_the_pages_of_a_search_read_its_matches_once(admin_client_jwt, loaded):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as first:
+        body = get(admin_client_jwt, "/iptv/channels", page=1, page_size=7, search="film number").json()
+    assert len(_searches(first.captured_queries)) == 1  # the matches, in order, and their total: one query
+    names = [i["name"] for i in body["items"]]
+    pages = [names]
+    for page in range(2, body["pages"] + 2):
+        with CaptureQueriesContext(connection) as later:
+            r = get(admin_client_jwt, "/iptv/channels", page=page, page_size=7, search="film number")
+        assert r.status_code == 200 and _searches(later.captured_queries) == []
+        assert r.json()["total"] == 30
+        pages.append([i["name"] for i in r.json()["items"]])
+    assert pages[-1] == []
+    everything = [n for p in pages for n in p]
+    assert len(everything) == len(set(everything)) == 30
+    # the same rows, in the same order, as the catalogue read without the kept matches
+    expected = list(Channel.objects.filter(search__contains="film number").order_by("provider_id", "position")
+                    .values_list("name", flat=True))
+    assert everything == expected
+
+
+def test_a_channel_gone_under_kept_matches_is_read_again(admin_client_jwt, loaded):
+    first = get(admin_client_jwt, "/iptv/channels", page=1, page_size=5, search="film number").json()["items"]
+    Channel.objects.filter(id=first[1]["id"]).delete()  # not through a refresh: the kept ids are now one too many
+    again = get(admin_client_jwt, "/iptv/channels", page=1, page_size=5, search="film number").json()["items"]
+    assert [i["id"] for i in again] == [first[0]["id"], *[i["id"] for i in first[2:]], again[-1]["id"]]
+    assert first[1]["id"] not in {i["id"] for i in again} and len(again) == 5
+
+
+def test_pages_past_the_kept_matches_of_a_common_term_are_read_in_sql(admin_client_jwt, loaded, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from channels import selectors
+
+    monkeypatch.setattr(selectors, "MATCHES_KEPT", 10)
+    expected = list(Channel.objects.filter(search__contains="film number").order_by("provider_id", "position")
+                    .values_list("name", flat=True))
+    # the first page finds the kept ids (pages 1-2) and counts; pages 3-6 are read in SQL; page 7 is past the end
+    for page, searches in ((1, 2), (2, 0), (3, 1), (6, 1), (7, 0)):
+        with CaptureQueriesContext(connection) as queries:
+            body = get(admin_client_jwt, "/iptv/channels", page=page, page_size=5, search="film number").json()
+        assert body["total"] == 30
+        assert [i["name"] for i in body["items"]] == expected[(page - 1) * 5:page * 5], page
+        assert len(_searches(queries.captured_queries)) == searches, page
+
+
+def test_kept_matches_stay_within_their_budget(admin_client_jwt, loaded, monkeypatch):
+    from channels import selectors
+
+    monkeypatch.setattr(selectors, "_LOCAL_BUDGET_BYTES", 64 * 3 + 8 * 40)
+    for term in ("film", "number", "film number", "bbc", "uk", "news"):
+        assert get(admin_client_jwt, "/iptv/channels", page=1, page_size=5, search=term).status_code == 200
+        assert 0 < selectors._local_bytes <= selectors._LOCAL_BUDGET_BYTES
+    assert sum(selectors._size(v) for v in selectors._LOCAL.values()) == selectors._local_bytes
