@@ -22,8 +22,11 @@ CATEGORIES = ("tv", "movies", "series", "other")
 KINDS = ("live", "movie", "series")
 
 # ``#EXTINF:<duration> <attributes>,<name>``: the attribute part ends at the first comma outside quotes.
-_EXTINF = re.compile(r"""#EXTINF:[ \t]*(-?\d+(?:\.\d+)?)?((?:[^",]|"[^"]*")*),(.*)""", re.I | re.S)
+# (runs of plain characters and quoted strings, matched possessively: one way to read them, no backtracking)
+_EXTINF = re.compile(r"""#EXTINF:[ \t]*(-?\d+(?:\.\d+)?)?((?:[^",]++|"[^"]*+")*+),(.*)""", re.I | re.S)
 _ATTR = re.compile(r"""([A-Za-z0-9_:.-]+)[ \t]*=[ \t]*(?:"([^"]*)"|'([^']*)'|([^\s"',]+))""")
+# what nearly every provider writes: key="value" only (parse_attrs checks that every "=" was one of them)
+_ATTR_QUOTED = re.compile(r'([A-Za-z0-9_:.-]+)[ \t]*=[ \t]*"([^"]*)"')
 _XTREAM_ID = re.compile(r"^(\d+)(?:\.[A-Za-z0-9]{1,5})?$")
 _CREDENTIAL_PARAMS = {"username", "password", "user", "pass", "pwd", "token", "key", "auth", "apikey", "api_key"}
 _LIVE_FORMATS = (".m3u8", ".mpd", ".ts", ".flv")
@@ -85,12 +88,16 @@ def parse_attrs(text: str) -> dict:
     non-empty value of a repeated key wins."""
     attrs: dict[str, str] = {}
     alias = _ALIASES.get
-    for key, dq, sq, bare in _ATTR.findall(text):
+    pairs = _ATTR_QUOTED.findall(text)
+    if len(pairs) != text.count("="):  # a single-quoted or bare value, or an "=" inside a value: the full parse
+        pairs = [(key, dq or sq or bare) for key, dq, sq, bare in _ATTR.findall(text)]
+    for key, value in pairs:
         key = key.lower()
         key = alias(key, key)
-        value = dq or sq or bare
-        if key not in attrs or (value and not attrs[key]):
-            attrs[key] = value.strip() if value[:1].isspace() or value[-1:].isspace() else value
+        value = value.strip()
+        old = attrs.get(key)
+        if old is None or (value and not old):
+            attrs[key] = value
     return attrs
 
 
