@@ -173,3 +173,22 @@ def test_the_parse_keeps_constant_memory():
 def test_an_entry_without_extinf_is_named_after_its_url():
     _, entries = parse_text("http://cdn.example/path/My%20Stream.m3u8\n")
     assert entries[0].name == "My Stream.m3u8"
+
+
+@pytest.mark.parametrize("text, expected", [
+    # every "=" belongs to a key="value": the quick reading
+    ('tvg-id="a.b" TVG-NAME=" A b " group-title=""', {"tvg-id": "a.b", "tvg-name": "A b", "group-title": ""}),
+    # an "=" inside a quoted value, a bare value, a single-quoted one: the full reading, the same rules
+    ('tvg-logo="http://l/x.png?w=1&h=2" tvg-id=abc', {"tvg-logo": "http://l/x.png?w=1&h=2", "tvg-id": "abc"}),
+    ("tvg-name='It''s' group-title=\"G\"", {"tvg-name": "It", "group-title": "G"}),
+    ('tvg-id="" tvg-id="second" tvg-id="third" logo="L"', {"tvg-id": "second", "tvg-logo": "L"}),
+    ('a = "spaced"  b="x,y"', {"a": "spaced", "b": "x,y"}),
+])
+def test_attributes_read_the_same_whichever_way_they_are_written(text, expected):
+    assert parsers.parse_attrs(text) == expected
+
+
+def test_extinf_attributes_may_hold_commas_inside_quotes():
+    (entry,) = parsers.iter_playlist(['#EXTINF:-1 tvg-name="A, B" group-title="x,y",Name, with comma',
+                                      "http://h/live/u/p/1.ts"])
+    assert (entry.tvg_name, entry.group, entry.name, entry.duration) == ("A, B", "x,y", "Name, with comma", -1)
