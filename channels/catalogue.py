@@ -7,17 +7,23 @@ new and changed rows are written to a spool file on disk, unchanged ones cost no
 one transaction): the spool is inserted (COPY on PostgreSQL) and updated, the entries gone are deleted, and the
 provider row gets its counts. A repeat refresh of an unchanged playlist writes nothing but the provider row;
 readers see the old catalogue until the commit; a failure before it leaves the old catalogue as it was.
+
+On PostgreSQL, outside a caller's transaction, the new rows do not wait for phase 2: ``InsertStream`` sends
+them to one COPY from a thread of its own (its own connection and transaction) while the playlist is still
+being read, so PostgreSQL inserts and indexes them on the other core; phase 2 then runs in that transaction.
 """
 from __future__ import annotations
 
 import fnmatch
 import pickle
+import queue
 import re
+import threading
 from array import array
 from bisect import bisect_left
-from typing import IO
+from typing import IO, Callable
 
-from django.db import connection
+from django.db import connection, transaction
 
 from . import parsers
 from .models import Channel
@@ -104,8 +110,9 @@ def build_row(provider_id: int, position: int, e: parsers.Entry, enrichment, gui
 class Differ:
     """Phase 1: compare rows with the stored catalogue; spool what must be written."""
 
-    def __init__(self, provider_id: int, spool: IO[bytes]):
+    def __init__(self, provider_id: int, spool: IO[bytes], insert: Callable[[tuple], None] | None = None):
         self.provider_id = provider_id
+        self.insert = insert  # where new rows go at once (an InsertStream); else they are spooled
         self.keys, self.hashes = array("q"), array("q")
         # a server-side cursor on PostgreSQL: the 200,000 pairs stream in, they are not all buffered first
         with connection.chunked_cursor() as cur:
@@ -144,7 +151,10 @@ class Differ:
                 self.counts["duplicates"] += 1
                 return False
             self.new_keys.add(kh)
-            self.inserts.append(row)
+            if self.insert is not None:
+                self.insert(row)
+            else:
+                self.inserts.append(row)
             self.counts["new"] += 1
         self.counts["total"] += 1
         if len(self.inserts) + len(self.updates) >= SPOOL_BATCH:
@@ -222,3 +232,98 @@ def _copy(cur, sql: str, rows: list[tuple]) -> None:
         write = copy.write_row
         for row in rows:
             write(row)
+
+
+def streams_inserts() -> bool:
+    """Whether a refresh may use an InsertStream: PostgreSQL, and no transaction of the caller's (the stream's own
+    connection could not see what that transaction wrote)."""
+    return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+
+_END, _ABORT = object(), object()
+
+
+class _Aborted(Exception):
+    pass
+
+
+class InsertStream:
+    """New rows to one ``COPY`` into the channels table, written by a thread of its own with its own connection,
+    inside a transaction that ``commit(then)`` ends: ``then()`` (the rest of the swap) runs in it, in that thread,
+    and nothing is visible to readers before it commits. ``abort()``, or any error, rolls everything back.
+
+    The queue between the reader and the writer is bounded (a few batches): memory stays flat. An error of the
+    writer is raised to the reader at its next ``add`` or at ``commit``."""
+
+    BATCH = 2000
+
+    def __init__(self):
+        self._queue: queue.Queue = queue.Queue(maxsize=4)
+        self._batch: list[tuple] = []
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="channels-copy", daemon=True)
+        self._thread.start()
+
+    def add(self, row: tuple) -> None:
+        self._batch.append(row)
+        if len(self._batch) >= self.BATCH:
+            self._put(self._batch)
+            self._batch = []
+
+    def commit(self, then: Callable[[], None]) -> None:
+        """Ends the COPY, runs ``then()`` in the same transaction and commits; raises what failed there."""
+        if self._batch:
+            self._put(self._batch)
+            self._batch = []
+        self._put(_END)
+        self._put(then)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def abort(self) -> None:
+        """Rolls back what was written (a failed or cancelled refresh) and waits for the writer to stop."""
+        while self._thread.is_alive():
+            try:
+                self._queue.put(_ABORT, timeout=0.2)
+                break
+            except queue.Full:
+                continue
+        self._thread.join()
+
+    def _put(self, item) -> None:
+        while True:
+            if self._error is not None:
+                raise self._error
+            try:
+                self._queue.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                if not self._thread.is_alive():
+                    raise RuntimeError("The catalogue writer stopped.") from self._error
+
+    def _next(self):
+        item = self._queue.get()
+        if item is _ABORT:
+            raise _Aborted()
+        return item
+
+    def _run(self) -> None:
+        qn = connection.ops.quote_name
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cur:
+                    with cur.cursor.copy(f"COPY {TABLE} ({', '.join(qn(c) for c in COLUMNS)}) FROM STDIN "
+                                         "(FORMAT BINARY)") as copy:
+                        copy.set_types(COPY_TYPES)
+                        write = copy.write_row
+                        while (batch := self._next()) is not _END:
+                            for row in batch:
+                                write(row)
+                self._next()()
+        except _Aborted:
+            pass
+        except BaseException as exc:
+            self._error = exc
+        finally:
+            connection.close()

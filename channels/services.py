@@ -213,43 +213,56 @@ def _load(provider: Provider, token: str, path: Path, enrichment, progress) -> d
     header = parsers.Header()
     progress(Status.PARSING, 0, "Reading the playlist", force=True)
     started = clock.monotonic()
-    with tempfile.TemporaryFile(dir=workdir()) as spool, parsers.open_playlist(path) as fh:
-        differ = catalogue.Differ(provider.pk, spool)
-        position = 0
-        for entry in parsers.iter_playlist(fh, header):
-            row = catalogue.build_row(provider.pk, position, entry, enrichment, guide)
-            # the patterns see the group as it is served: player_api.php may have filled it in
-            if keep is not None and not keep(row[GROUP]):
-                continue
-            if differ.add(row):
-                position += 1
-                if position % PROGRESS_EVERY == 0:
-                    done = fh.buffer.tell() * 90 // size
-                    progress(Status.PARSING, done, f"Read {position} channels")
-        if position == 0:
-            # an account that expired or a panel in trouble often answers a bare "#EXTM3U": never swap that in
-            raise parsers.PlaylistError(_not_a_playlist(path) if not header.seen else
-                                        "The playlist has no entries" + (" in the included groups." if keep else "."))
-        gone = differ.finish()
-        counts = differ.counts
-        parsed_at = clock.monotonic()
-        progress(Status.PARSING, 95, f"Saving {counts['total']} channels", force=True)
-        message = (f"{counts['total']} channels ({counts['new']} new, {counts['changed']} changed, "
-                   f"{counts['removed']} removed)")
-        if counts["duplicates"]:
-            message += f"; {counts['duplicates']} duplicate entries skipped"
-        if enrichment is not None and enrichment.notes:
-            message += f"; player_api.php not used for {len(enrichment.notes)} lists ({enrichment.notes[0]})"
-        now = clock.now()
-        with transaction.atomic():
-            # the claim is checked (and the row locked) before anything is written
-            locked = Provider.objects.select_for_update().filter(pk=provider.pk, run_token=token).exists()
-            if not locked:
-                raise RefreshAborted()
-            catalogue.apply(provider.pk, spool, gone)
-            Provider.objects.filter(pk=provider.pk).update(
-                status=Status.SUCCESS, progress=100, refreshed_at=now, channel_count=counts["total"],
-                tvg_url=header.tvg_url, last_error="", heartbeat_at=now, run_token="", last_message=message)
+    stream = catalogue.InsertStream() if catalogue.streams_inserts() else None
+    try:
+        with tempfile.TemporaryFile(dir=workdir()) as spool, parsers.open_playlist(path) as fh:
+            differ = catalogue.Differ(provider.pk, spool, insert=stream.add if stream else None)
+            position = 0
+            for entry in parsers.iter_playlist(fh, header):
+                row = catalogue.build_row(provider.pk, position, entry, enrichment, guide)
+                # the patterns see the group as it is served: player_api.php may have filled it in
+                if keep is not None and not keep(row[GROUP]):
+                    continue
+                if differ.add(row):
+                    position += 1
+                    if position % PROGRESS_EVERY == 0:
+                        done = fh.buffer.tell() * 90 // size
+                        progress(Status.PARSING, done, f"Read {position} channels")
+            if position == 0:
+                # an account that expired or a panel in trouble often answers a bare "#EXTM3U": never swap that in
+                raise parsers.PlaylistError(_not_a_playlist(path) if not header.seen else
+                                            "The playlist has no entries" + (" in the included groups." if keep else "."))
+            gone = differ.finish()
+            counts = differ.counts
+            parsed_at = clock.monotonic()
+            progress(Status.PARSING, 95, f"Saving {counts['total']} channels", force=True)
+            message = (f"{counts['total']} channels ({counts['new']} new, {counts['changed']} changed, "
+                       f"{counts['removed']} removed)")
+            if counts["duplicates"]:
+                message += f"; {counts['duplicates']} duplicate entries skipped"
+            if enrichment is not None and enrichment.notes:
+                message += f"; player_api.php not used for {len(enrichment.notes)} lists ({enrichment.notes[0]})"
+            now = clock.now()
+
+            def swap():
+                # the claim is checked (and the row locked) before the swap is committed
+                locked = Provider.objects.select_for_update().filter(pk=provider.pk, run_token=token).exists()
+                if not locked:
+                    raise RefreshAborted()
+                catalogue.apply(provider.pk, spool, gone)
+                Provider.objects.filter(pk=provider.pk).update(
+                    status=Status.SUCCESS, progress=100, refreshed_at=now, channel_count=counts["total"],
+                    tvg_url=header.tvg_url, last_error="", heartbeat_at=now, run_token="", last_message=message)
+
+            if stream is not None:
+                stream.commit(swap)  # in the writer's transaction, with the rows it has been writing
+                stream = None
+            else:
+                with transaction.atomic():
+                    swap()
+    finally:
+        if stream is not None:  # failed or cancelled before the swap: what was written is rolled back
+            stream.abort()
     LAST_TIMINGS.update(read=parsed_at - started, save=clock.monotonic() - parsed_at)
     logger.info("Provider %s: playlist read and compared in %.1f s, saved in %.1f s", provider.pk,
                 LAST_TIMINGS["read"], LAST_TIMINGS["save"])
