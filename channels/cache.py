@@ -136,7 +136,7 @@ def import_(provider: Provider, payload) -> dict:
                 catalogue.apply(provider.pk, spool, gone)
                 Provider.objects.filter(pk=provider.pk, run_token=token).update(
                     status=Provider.Status.SUCCESS, progress=100, refreshed_at=stamp, channel_count=counts["total"],
-                    last_message=message, last_error="", run_token="")
+                    last_message=message, last_error="", run_token="", row_context=0)  # the next refresh reads all
         return counts
     finally:
         Provider.objects.filter(pk=provider.pk, run_token=token).update(

@@ -31,9 +31,13 @@ from .models import Channel
 TABLE = Channel._meta.db_table
 COLUMNS = ["provider_id", "key", "key_hash", "content_hash", "position", "stream_id", "name", "tvg_id", "tvg_name",
            "logo", "group_title", "category", "stream_type", "stream_url", "chno", "catchup", "catchup_days",
-           "catchup_source", "user_agent", "options", "search", "epg_channel_id", "epg_match"]
+           "catchup_source", "user_agent", "options", "search", "epg_channel_id", "epg_match", "source_hash"]
 COPY_TYPES = ["int8", "text", "int8", "int8", "int4", "int8", "text", "text", "text", "text", "text", "text", "text",
-              "text", "text", "text", "int4", "text", "text", "text", "text", "text", "text"]
+              "text", "text", "text", "int4", "text", "text", "text", "text", "text", "text", "int8"]
+# what a row holds besides what its lines say: bump it when build_row or the parser read an entry differently, so
+# that the next refresh reads every entry again instead of trusting unchanged lines
+ROW_VERSION = 1
+SOURCE = COLUMNS.index("source_hash")
 UPDATE_COLUMNS = COLUMNS[3:]
 SPOOL_BATCH = 2000
 # the group is btree-indexed: PostgreSQL refuses an index entry over ~2,700 bytes (500 characters of any script
@@ -68,6 +72,9 @@ class GuideIndex:
         self.tvg_ids = tvg_ids or {}  # folded tvg id -> guide tvg id
         self.names = names or {}  # match name -> guide tvg id
 
+    def digest(self) -> int:
+        return parsers.hash64(repr((sorted(self.tvg_ids.items()), sorted(self.names.items()))))
+
     def match(self, tvg_id: str, *names: str) -> tuple[str, str]:
         if tvg_id:
             found = self.tvg_ids.get(tvg_id) or self.tvg_ids.get(tvg_id.casefold())
@@ -81,7 +88,8 @@ class GuideIndex:
         return "", Channel.Match.NONE
 
 
-def build_row(provider_id: int, position: int, e: parsers.Entry, enrichment, guide: GuideIndex) -> tuple:
+def build_row(provider_id: int, position: int, e: parsers.Entry, enrichment, guide: GuideIndex,
+              source_hash: int = 0) -> tuple:
     """The row of one entry, in COLUMNS order. This runs 200,000 times a refresh: keep it lean."""
     kind, group, catchup_days = e.kind, e.group, e.catchup_days
     if enrichment:
@@ -104,7 +112,18 @@ def build_row(provider_id: int, position: int, e: parsers.Entry, enrichment, gui
         kind, e.url, chno, catchup, e.catchup_source, e.user_agent, options, epg_id, how)))
     return (provider_id, key, parsers.key_hash(kind, e.stream_id, key), content, position, e.stream_id, e.name,
             e.tvg_id, e.tvg_name, e.logo, group, category, kind, e.url, chno, catchup, catchup_days,
-            e.catchup_source, e.user_agent, options, search, epg_id, how)
+            e.catchup_source, e.user_agent, options, search, epg_id, how, source_hash)
+
+
+def source_hash(position: int, raw: parsers.Raw, info) -> int:
+    """The hash of an entry's lines, its position and what player_api.php says of it (``Enrichment.lookup``)."""
+    return parsers.hash64(f"{position}\x1f{info}\x1f{raw.text()}")
+
+
+def row_context(provider, guide: GuideIndex) -> int:
+    """The hash of what rows are built from besides their lines: while it is the one stored on the provider,
+    an entry whose lines (``source_hash``) have not changed has an unchanged row."""
+    return parsers.hash64(repr((ROW_VERSION, provider.include_groups, provider.exclude_groups, guide.digest())))
 
 
 class Differ:
@@ -113,24 +132,46 @@ class Differ:
     def __init__(self, provider_id: int, spool: IO[bytes], insert: Callable[[tuple], None] | None = None):
         self.provider_id = provider_id
         self.insert = insert  # where new rows go at once (an InsertStream); else they are spooled
-        self.keys, self.hashes = array("q"), array("q")
-        # a server-side cursor on PostgreSQL: the 200,000 pairs stream in, they are not all buffered first
+        self.keys, self.hashes, self.sources = array("q"), array("q"), array("q")
+        # a server-side cursor on PostgreSQL: the 200,000 triples stream in, they are not all buffered first
         with connection.chunked_cursor() as cur:
-            cur.execute(f"SELECT key_hash, content_hash FROM {TABLE} WHERE provider_id = %s ORDER BY key_hash",
-                        [provider_id])
+            cur.execute(f"SELECT key_hash, content_hash, source_hash FROM {TABLE} WHERE provider_id = %s "
+                        "ORDER BY key_hash", [provider_id])
             while True:
                 rows = cur.fetchmany(10000)
                 if not rows:
                     break
-                for kh, ch in rows:
+                for kh, ch, sh in rows:
                     self.keys.append(kh)
                     self.hashes.append(ch)
+                    self.sources.append(sh)
         self.seen = bytearray(len(self.keys))
+        # unchanged rows whose lines are written differently (or hashed before source_hash existed): only their
+        # source hash is written, so that the next repeat refresh can skip them
+        self.resourced = (array("q"), array("q"))
         self.new_keys: set[int] = set()
         self.spool = spool
         self.inserts: list[tuple] = []
         self.updates: list[tuple] = []
         self.counts = {"total": 0, "new": 0, "changed": 0, "unchanged": 0, "duplicates": 0, "removed": 0}
+
+    def unchanged(self, kh: int, source: int) -> bool | None:
+        """A repeat refresh's shortcut: True when the stored channel of this key has these very lines (it is
+        kept as it is, nothing read), None when the key was already seen (a duplicate, skipped), False when the
+        entry must be read and compared (``add``)."""
+        keys = self.keys
+        i = bisect_left(keys, kh)
+        if i == len(keys) or keys[i] != kh:
+            return False
+        if self.seen[i]:
+            self.counts["duplicates"] += 1
+            return None
+        if self.sources[i] != source:
+            return False
+        self.seen[i] = 1
+        self.counts["unchanged"] += 1
+        self.counts["total"] += 1
+        return True
 
     def add(self, row: tuple) -> bool:
         kh = row[2]
@@ -146,6 +187,9 @@ class Differ:
                 self.counts["changed"] += 1
             else:
                 self.counts["unchanged"] += 1
+                if self.sources[i] != row[SOURCE]:
+                    self.resourced[0].append(kh)
+                    self.resourced[1].append(row[SOURCE])
         else:
             if kh in self.new_keys:
                 self.counts["duplicates"] += 1
@@ -185,8 +229,9 @@ def _batches(spool: IO[bytes]):
             return
 
 
-def apply(provider_id: int, spool: IO[bytes], gone: array) -> None:
-    """Phase 2, inside the caller's transaction: inserts, updates and deletes from phase 1."""
+def apply(provider_id: int, spool: IO[bytes], gone: array, resourced: tuple[array, array] | None = None) -> None:
+    """Phase 2, inside the caller's transaction: inserts, updates and deletes from phase 1, and the new source
+    hashes of unchanged rows (``Differ.resourced``)."""
     postgres = connection.vendor == "postgresql"
     qn = connection.ops.quote_name
     cols = ", ".join(qn(c) for c in COLUMNS)
@@ -219,6 +264,15 @@ def apply(provider_id: int, spool: IO[bytes], gone: array) -> None:
                     sets = ", ".join(f"{qn(c)} = %s" for c in UPDATE_COLUMNS)
                     cur.executemany(f"UPDATE {TABLE} SET {sets} WHERE provider_id = %s AND key_hash = %s",
                                     [(*row[3:], row[0], row[2]) for row in updates])
+        keys, values = resourced or ((), ())
+        for start in range(0, len(keys), 5000):
+            ks, vs = list(keys[start:start + 5000]), list(values[start:start + 5000])
+            if postgres:  # source_hash is not indexed: these are cheap (HOT) updates
+                cur.execute(f"UPDATE {TABLE} AS c SET source_hash = s.v FROM unnest(%s::bigint[], %s::bigint[]) "
+                            "AS s(k, v) WHERE c.provider_id = %s AND c.key_hash = s.k", [ks, vs, provider_id])
+            else:
+                cur.executemany(f"UPDATE {TABLE} SET source_hash = %s WHERE provider_id = %s AND key_hash = %s",
+                                [(v, provider_id, k) for k, v in zip(ks, vs)])
         if staged:
             sets = ", ".join(f"{qn(c)} = s.{qn(c)}" for c in UPDATE_COLUMNS)
             cur.execute(f"UPDATE {TABLE} AS c SET {sets} FROM channels_stage AS s "

@@ -68,6 +68,10 @@ class Provider(models.Model):
     channel_count = models.PositiveIntegerField(default=0)
     tvg_url = models.TextField("guide URL", blank=True, default="", help_text="x-tvg-url of the last playlist.")
     heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
+    row_context = models.BigIntegerField(
+        default=0, editable=False,
+        help_text="Hash of what a row is built from besides its lines (the guide, the group patterns, the code's "
+                  "row version) at the last refresh; while it holds, unchanged lines mean an unchanged row.")
     run_token = models.CharField(max_length=32, blank=True, default="", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -131,6 +135,9 @@ class Channel(models.Model):
     key = models.CharField(max_length=64, help_text="xt:<kind>:<stream id>, else u:<hash of the URL without credentials>")
     key_hash = models.BigIntegerField(editable=False)
     content_hash = models.BigIntegerField(editable=False)
+    source_hash = models.BigIntegerField(default=0, editable=False,
+                                         help_text="Hash of the entry's lines as written (and its position): a repeat "
+                                                   "refresh skips reading an entry whose lines have not changed.")
     position = models.PositiveIntegerField(default=0, help_text="Order in the playlist.")
     stream_id = models.BigIntegerField(null=True, blank=True)
     name = models.TextField()

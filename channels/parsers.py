@@ -15,7 +15,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import IO, Iterable, Iterator
+from typing import IO, Iterable, Iterator, NamedTuple
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 CATEGORIES = ("tv", "movies", "series", "other")
@@ -118,12 +118,30 @@ def _days(value) -> int | None:
     return days if days is not None and 0 <= days <= MAX_DAYS else None
 
 
-def iter_playlist(lines: Iterable[str], header: Header | None = None) -> Iterator[Entry]:
-    """Yield the entries of a playlist. ``header`` (if given) is filled from the ``#EXTM3U`` line."""
+class Raw(NamedTuple):
+    """One entry as written: the lines that make it, not yet read."""
+
+    pre: list    # #EXTGRP / #EXTVLCOPT / #KODIPROP lines before its #EXTINF (or before its URL, without one)
+    extinf: str  # the #EXTINF line, "" without one
+    post: list   # such lines after the #EXTINF
+    url: str
+    line: int    # the number of its #EXTINF line, else of its URL line
+
+    def text(self) -> str:
+        """Everything the entry is made of, for the hash that tells a repeat refresh it has not changed."""
+        if not self.pre and not self.post:
+            return f"{self.extinf}\x1f{self.url}"
+        return "\x1f".join((*self.pre, self.extinf, *self.post, self.url))
+
+
+def iter_raw(lines: Iterable[str], header: Header | None = None) -> Iterator[Raw]:
+    """Yield the entries of a playlist as written (``Raw``); ``to_entry`` reads one. ``header`` (if given) is
+    filled from the ``#EXTM3U`` line."""
     header = header if header is not None else Header()
-    pending: Entry | None = None
-    group = ""  # an #EXTGRP seen before its #EXTINF
-    options: list[str] = []
+    extinf, at = "", 0
+    waiting: list[str] = []   # lines seen before any #EXTINF: they go with the next entry
+    pre: list[str] = []       # those taken by the pending #EXTINF
+    post: list[str] = []
     number = 0
     for raw in lines:
         number += 1
@@ -137,24 +155,10 @@ def iter_playlist(lines: Iterable[str], header: Header | None = None) -> Iterato
         if line[0] == "#":
             head = line[:8] if line.startswith("#EXTINF:") else line[:8].upper()
             if head == "#EXTINF:":
-                pending = _extinf(line, number)
-                if group and not pending.group:
-                    pending.group = group
-                pending.options.extend(options)
-                options, group = [], ""
-            elif head.startswith("#EXTGRP:"):
-                value = line[8:].strip()
-                if pending is not None:
-                    if not pending.group:
-                        pending.group = value
-                else:
-                    group = value
-            elif head.startswith("#EXTVLCO") or head.startswith("#KODIPRO"):
-                target = pending.options if pending is not None else options
-                target.append(line)
-                lower = line.lower()
-                if "http-user-agent=" in lower and pending is not None and not pending.user_agent:
-                    pending.user_agent = line[lower.index("http-user-agent=") + 16:].strip()
+                # a second #EXTINF before a URL replaces the first, with what came after it
+                extinf, at, pre, post, waiting = line, number, waiting, [], []
+            elif head.startswith(("#EXTGRP:", "#EXTVLCO", "#KODIPRO")):
+                (post if extinf else waiting).append(line)
             elif head.startswith("#EXTM3U"):
                 if not header.seen:
                     header.seen = True
@@ -164,14 +168,44 @@ def iter_playlist(lines: Iterable[str], header: Header | None = None) -> Iterato
             continue  # comments and unknown directives
         if "://" not in line:
             continue  # junk, or a placeholder such as "[NO PUBLIC STREAM]": the entry waits for a URL
-        if pending is None:
-            pending = Entry(name="", url="", line=number)
-            pending.options.extend(options)
-            pending.group = group
-            options, group = [], ""
-        _finish(pending, line)
-        yield pending
-        pending = None
+        if extinf:
+            yield Raw(pre, extinf, post, line, at)
+            extinf, pre, post = "", [], []
+        else:
+            yield Raw(waiting, "", [], line, number)
+            waiting = []
+
+
+def to_entry(raw: Raw, kind: tuple[str, int | None] | None = None) -> Entry:
+    """Read one entry: its #EXTINF attributes, ``#EXTGRP`` as the group when ``group-title`` is missing (the
+    last one before the #EXTINF, else the first after it), options and their user agent. ``kind`` is
+    ``stream_kind`` of its URL when the caller has it already."""
+    entry = _extinf(raw.extinf, raw.line) if raw.extinf else Entry(name="", url="", line=raw.line)
+    group = ""
+    for line in raw.pre:
+        if line[:8].upper() == "#EXTGRP:":
+            group = line[8:].strip()
+        else:
+            entry.options.append(line)
+    if group and not entry.group:
+        entry.group = group
+    for line in raw.post:
+        if line[:8].upper() == "#EXTGRP:":
+            if not entry.group:
+                entry.group = line[8:].strip()
+        else:
+            entry.options.append(line)
+            lower = line.lower()
+            if "http-user-agent=" in lower and not entry.user_agent:
+                entry.user_agent = line[lower.index("http-user-agent=") + 16:].strip()
+    _finish(entry, raw.url, kind)
+    return entry
+
+
+def iter_playlist(lines: Iterable[str], header: Header | None = None) -> Iterator[Entry]:
+    """Yield the entries of a playlist. ``header`` (if given) is filled from the ``#EXTM3U`` line."""
+    for raw in iter_raw(lines, header):
+        yield to_entry(raw)
 
 
 def _extinf(line: str, number: int) -> Entry:
@@ -195,7 +229,7 @@ def _extinf(line: str, number: int) -> Entry:
     return entry
 
 
-def _finish(entry: Entry, url: str) -> None:
+def _finish(entry: Entry, url: str, kind: tuple[str, int | None] | None = None) -> None:
     entry.url = url
     base, _, suffix = url.partition("|")
     if suffix and not entry.user_agent:
@@ -203,7 +237,7 @@ def _finish(entry: Entry, url: str) -> None:
             if k.lower() == "user-agent":
                 entry.user_agent = v
                 break
-    entry.kind, entry.stream_id = stream_kind(base)
+    entry.kind, entry.stream_id = kind if kind is not None else stream_kind(base)
     if not entry.name:
         entry.name = entry.tvg_name or _name_from_url(base)
 

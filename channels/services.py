@@ -217,9 +217,27 @@ def _load(provider: Provider, token: str, path: Path, enrichment, progress) -> d
     try:
         with tempfile.TemporaryFile(dir=workdir()) as spool, parsers.open_playlist(path) as fh:
             differ = catalogue.Differ(provider.pk, spool, insert=stream.add if stream else None)
+            context = catalogue.row_context(provider, guide)
+            # the guide, the group patterns and the code are as they were: unchanged lines are an unchanged row
+            trusted = provider.row_context == context
+            lookup = enrichment.lookup if enrichment else None
             position = 0
-            for entry in parsers.iter_playlist(fh, header):
-                row = catalogue.build_row(provider.pk, position, entry, enrichment, guide)
+            for raw in parsers.iter_raw(fh, header):
+                kind = parsers.stream_kind(raw.url.partition("|")[0])
+                source = catalogue.source_hash(position, raw, lookup(*kind) if lookup else None)
+                if trusted:
+                    kh = parsers.key_hash(kind[0], kind[1], parsers.stable_key(raw.url, *kind))
+                    same = differ.unchanged(kh, source)
+                    if same is None:
+                        continue
+                    if same:
+                        position += 1
+                        if position % PROGRESS_EVERY == 0:
+                            done = fh.buffer.tell() * 90 // size
+                            progress(Status.PARSING, done, f"Read {position} channels")
+                        continue
+                row = catalogue.build_row(provider.pk, position, parsers.to_entry(raw, kind), enrichment, guide,
+                                          source)
                 # the patterns see the group as it is served: player_api.php may have filled it in
                 if keep is not None and not keep(row[GROUP]):
                     continue
@@ -249,10 +267,11 @@ def _load(provider: Provider, token: str, path: Path, enrichment, progress) -> d
                 locked = Provider.objects.select_for_update().filter(pk=provider.pk, run_token=token).exists()
                 if not locked:
                     raise RefreshAborted()
-                catalogue.apply(provider.pk, spool, gone)
+                catalogue.apply(provider.pk, spool, gone, differ.resourced)
                 Provider.objects.filter(pk=provider.pk).update(
                     status=Status.SUCCESS, progress=100, refreshed_at=now, channel_count=counts["total"],
-                    tvg_url=header.tvg_url, last_error="", heartbeat_at=now, run_token="", last_message=message)
+                    tvg_url=header.tvg_url, last_error="", heartbeat_at=now, run_token="", last_message=message,
+                    row_context=context)
 
             if stream is not None:
                 stream.commit(swap)  # in the writer's transaction, with the rows it has been writing

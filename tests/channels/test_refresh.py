@@ -236,3 +236,100 @@ def test_a_claim_waiting_for_its_retry_is_not_swept_but_a_lost_one_is(panel, mak
     assert services.sweep_stale() == 1
     provider.refresh_from_db()
     assert provider.status == "error" and "no heartbeat" in provider.last_message
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """The entries a refresh reads (build_row calls), by name."""
+    seen = []
+    real = swap.build_row
+
+    def build_row(provider_id, position, entry, *args):
+        seen.append(entry.name)
+        return real(provider_id, position, entry, *args)
+
+    monkeypatch.setattr(swap, "build_row", build_row)
+    return seen
+
+
+def test_a_repeat_refresh_reads_only_the_entries_whose_lines_changed(panel, make_provider, reads):
+    provider = refresh_now(make_provider(panel))
+    total = provider.channel_count
+    assert len(reads) == total
+    before = {c.key: (c.id, c.name, c.position) for c in Channel.objects.filter(provider=provider)}
+    reads.clear()
+    provider = refresh_now(provider)
+    assert reads == [] and "(0 new, 0 changed, 0 removed)" in provider.last_message
+    panel.vod[3]["name"] = "Renamed Film"
+    reads.clear()
+    provider = refresh_now(provider)
+    assert reads == ["Renamed Film"] and "(0 new, 1 changed, 0 removed)" in provider.last_message
+    after = {c.key: (c.id, c.name, c.position) for c in Channel.objects.filter(provider=provider)}
+    key = f"xt:movie:{panel.vod[3]['stream_id']}"
+    assert after[key][1] == "Renamed Film" and after[key][0] == before[key][0]
+    assert {k: v for k, v in after.items() if k != key} == {k: v for k, v in before.items() if k != key}
+    assert provider.channel_count == total
+
+
+def test_a_new_guide_or_new_group_patterns_make_a_refresh_read_everything(panel, make_provider, reads):
+    from tests.channels.test_api_channels import _guide
+
+    provider = refresh_now(make_provider(panel))
+    assert Channel.objects.get(provider=provider, key="xt:live:1000").epg_channel_id == ""
+    _guide()  # an EPG import: BBC One has a guide channel now
+    reads.clear()
+    provider = refresh_now(provider)
+    assert len(reads) == provider.channel_count
+    assert Channel.objects.get(provider=provider, key="xt:live:1000").epg_channel_id == "BBCOne.uk"
+    assert "(0 new, 2 changed, 0 removed)" in provider.last_message  # BBC One and ITV 1: only they are written
+    reads.clear()
+    provider = refresh_now(provider)
+    assert reads == []
+    provider.exclude_groups = "nothing-matches-this"
+    provider.save()
+    reads.clear()
+    provider = refresh_now(provider)
+    assert len(reads) == provider.channel_count and "(0 new, 0 changed, 0 removed)" in provider.last_message
+
+
+def test_a_new_category_name_from_player_api_is_read_again(panel, make_provider, reads, monkeypatch):
+    provider = refresh_now(make_provider(panel))
+    japan = [s["stream_id"] for s in panel.live if s["category_id"] == 3]
+    real = type(panel).action
+
+    def action(self, name, user):
+        out = real(self, name, user)
+        if name == "get_live_categories":
+            out = [{**c, "category_name": "Japan"} if str(c["category_id"]) == "3" else c for c in out]
+        return out
+
+    monkeypatch.setattr(type(panel), "action", action)
+    reads.clear()
+    provider = refresh_now(provider)
+    assert len(reads) == len(japan)  # the Japanese list has no group-title: player_api.php's name is its group
+    groups = set(Channel.objects.filter(provider=provider, stream_id__in=japan).values_list("group_title", flat=True))
+    assert groups == {"Japan"}
+
+
+def test_duplicates_are_counted_the_same_when_nothing_is_read(panel, make_provider, reads):
+    panel.live.append(dict(panel.live[0]))  # the same stream id twice
+    provider = refresh_now(make_provider(panel))
+    first = provider.last_message
+    assert "1 duplicate entries skipped" in first
+    reads.clear()
+    provider = refresh_now(provider)
+    assert reads == [] and provider.channel_count == len(panel.live) - 1 + len(panel.vod) + len(panel.series)
+    assert provider.last_message == first.replace(f"({provider.channel_count} new,", "(0 new,")
+
+
+def test_rows_from_before_the_source_hash_are_read_once_then_trusted(panel, make_provider, reads):
+    provider = refresh_now(make_provider(panel))
+    Channel.objects.filter(provider=provider).update(source_hash=0)  # as the migration leaves them
+    Provider.objects.filter(pk=provider.pk).update(row_context=0)
+    reads.clear()
+    provider = refresh_now(provider)
+    assert len(reads) == provider.channel_count and "(0 new, 0 changed, 0 removed)" in provider.last_message
+    assert not Channel.objects.filter(provider=provider, source_hash=0).exists()
+    reads.clear()
+    refresh_now(provider)
+    assert reads == []
