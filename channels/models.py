@@ -18,11 +18,11 @@ from django.db.models import Q
 from homelab import clock
 
 
-def default_ttl() -> int:
+def default_ttl() -> int:  # used by migration 0001 only
     return settings.CACHE_TTL_SECONDS
 
 
-def default_verify_ssl() -> bool:
+def default_verify_ssl() -> bool:  # used by migration 0001 only
     return settings.VERIFY_SSL
 
 
@@ -48,11 +48,15 @@ class Provider(models.Model):
         help_text="Where the provider is and its credentials (service type xtream or m3u).")
     file = models.FileField(upload_to="channels/uploads/", blank=True, default="", max_length=500,
                             help_text="An uploaded playlist (source type 'file').")
-    verify_ssl = models.BooleanField("verify SSL", default=default_verify_ssl)
+    # blank (None): the setting (VERIFY_SSL, CACHE_TTL_SECONDS) as it is now, so that changing it reaches the
+    # providers that did not choose otherwise (the default one from IPTV_HOST among them)
+    verify_ssl = models.BooleanField("verify SSL", null=True, blank=True, default=None,
+                                     choices=[(None, "as VERIFY_SSL"), (True, "yes"), (False, "no")])
     user_agent = models.CharField(max_length=300, blank=True, default="",
                                   help_text="User-Agent sent to the provider; blank = CHANNELS_USER_AGENT.")
-    ttl_seconds = models.PositiveIntegerField("TTL (seconds)", default=default_ttl,
-                                              help_text="The catalogue is stale this long after a refresh.")
+    ttl_seconds = models.PositiveIntegerField("TTL (seconds)", null=True, blank=True, default=None,
+                                              help_text="The catalogue is stale this long after a refresh; blank = "
+                                                        "CACHE_TTL_SECONDS.")
     include_groups = models.TextField(blank=True, default="",
                                       help_text="Keep only groups matching one of these patterns (one per line, * and ?).")
     exclude_groups = models.TextField(blank=True, default="",
@@ -91,10 +95,20 @@ class Provider(models.Model):
         return self.status in self.RUNNING
 
     @property
+    def ttl(self) -> int:
+        """Seconds a catalogue stays fresh: the provider's own TTL, else CACHE_TTL_SECONDS."""
+        return settings.CACHE_TTL_SECONDS if self.ttl_seconds is None else self.ttl_seconds
+
+    @property
+    def verifies_ssl(self) -> bool:
+        """Whether the provider's certificate is checked: its own choice, else VERIFY_SSL."""
+        return settings.VERIFY_SSL if self.verify_ssl is None else self.verify_ssl
+
+    @property
     def is_stale(self) -> bool:
         if self.refreshed_at is None:
             return True
-        return clock.now() - self.refreshed_at > timedelta(seconds=self.ttl_seconds)
+        return clock.now() - self.refreshed_at > timedelta(seconds=self.ttl)
 
     @property
     def host(self) -> str:

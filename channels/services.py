@@ -74,7 +74,7 @@ def stale_providers() -> list[int]:
     """Enabled providers whose catalogue is older than their TTL and that are not refreshing."""
     now = clock.now()
     return [p.pk for p in Provider.objects.filter(enabled=True).exclude(status__in=Provider.RUNNING)
-            if p.refreshed_at is None or (now - p.refreshed_at).total_seconds() > p.ttl_seconds]
+            if p.refreshed_at is None or (now - p.refreshed_at).total_seconds() > p.ttl]
 
 
 def retry_scheduled(provider_id: int, token: str, seconds: float) -> None:
@@ -186,7 +186,7 @@ def _fetch(provider: Provider, folder: Path, progress) -> tuple[Path, clients.En
             client = clients.XtreamClient.for_provider(provider)
             client.download_playlist(fh, on_chunk=on_chunk)
         else:
-            clients.download(service.target_url, fh, verify=provider.verify_ssl and service.verify_ssl,
+            clients.download(service.target_url, fh, verify=provider.verifies_ssl and service.verify_ssl,
                              user_agent=provider.user_agent, on_chunk=on_chunk)
     if provider.source_type == Provider.SourceType.XTREAM:
         progress(Status.FETCHING, 0, "Reading player_api.php categories", force=True)

@@ -155,7 +155,7 @@ def test_status_without_a_provider(admin_client_jwt):
 
 
 def test_status_says_stale_after_the_ttl(admin_client_jwt, loaded, clock):
-    clock.travel(loaded.ttl_seconds + 1)
+    clock.travel(loaded.ttl + 1)
     assert admin_client_jwt.get("/iptv/status").json()["stale"] is True
 
 

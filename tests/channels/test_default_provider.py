@@ -46,3 +46,27 @@ def test_the_beat_row_exists():
 
     task = PeriodicTask.objects.get(task="channels.refresh_stale")
     assert task.enabled and task.interval.every == 15
+
+
+def test_the_default_provider_follows_later_changes_of_verify_ssl_and_the_ttl(settings, clock):
+    from datetime import timedelta
+
+    settings.IPTV_HOST, settings.IPTV_USERNAME, settings.IPTV_PASSWORD = "panel.example:8080", "bob", "pw-123456"
+    settings.VERIFY_SSL, settings.CACHE_TTL_SECONDS = False, 600
+    provider, _ = providers.configure_from_settings()
+    provider.refresh_from_db()
+    assert (provider.verify_ssl, provider.ttl_seconds) == (None, None)  # its own choice: none, the settings rule
+    assert provider.verifies_ssl is False and provider.ttl == 600
+    Provider.objects.filter(pk=provider.pk).update(refreshed_at=clock.now() - timedelta(seconds=700))
+    assert Provider.objects.get(pk=provider.pk).is_stale
+    settings.VERIFY_SSL, settings.CACHE_TTL_SECONDS = True, 3600  # the .env edited, the stack restarted
+    providers.configure_from_settings()
+    provider = Provider.objects.get(pk=provider.pk)
+    assert provider.verifies_ssl is True and provider.service.verify_ssl is True
+    assert provider.ttl == 3600 and not provider.is_stale
+
+
+def test_a_providers_own_ttl_and_verify_ssl_win_over_the_settings(settings, make_provider):
+    provider = make_provider(source_type="file", ttl_seconds=60, verify_ssl=False)
+    settings.VERIFY_SSL, settings.CACHE_TTL_SECONDS = True, 3600
+    assert provider.ttl == 60 and provider.verifies_ssl is False
