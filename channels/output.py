@@ -54,7 +54,12 @@ class M3URenderer(BaseRenderer):
 
 
 def _attr(value) -> str:
-    return str(value).replace('"', "'").replace("\r", " ").replace("\n", " ").strip()
+    """An attribute value: M3U has no escape for a double quote inside one, so it becomes a single quote."""
+    return _line(value).replace('"', "'")
+
+
+def _line(value) -> str:
+    return str(value).replace("\r", " ").replace("\n", " ").strip()
 
 
 def render_playlist(rows, guide_url: str):
@@ -72,7 +77,7 @@ def render_playlist(rows, guide_url: str):
             attrs.append(f'catchup-days="{catchup_days}"')
         if catchup_source:
             attrs.append(f'catchup-source="{_attr(catchup_source)}"')
-        entry = f"#EXTINF:-1 {' '.join(attrs)},{_attr(name)}\n"
+        entry = f"#EXTINF:-1 {' '.join(attrs)},{_line(name)}\n"  # the name is the rest of the line, quotes and all
         if options:
             entry += "".join(line.strip() + "\n" for line in options.splitlines() if line.strip())
         chunk.append(entry + url.replace("\r", "").replace("\n", "") + "\n")

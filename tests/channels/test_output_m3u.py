@@ -66,6 +66,8 @@ def test_quotes_and_line_breaks_cannot_break_the_playlist(api_client, panel, mak
     assert provider.status == "success"
     _, entries = parse(b"".join(api_client.get(f"/output/channels.m3u?key={key}").streaming_content))
     assert len(entries) == len(panel.live)
+    # the name after the comma is the rest of the line: its quotes stay; attributes cannot escape one
+    assert (entries[0].name, entries[0].tvg_id) == ('Evil" tvg-id="x', "BBCOne.uk")
 
 
 def test_a_nul_character_in_the_group_is_422(api_client, loaded, key):
