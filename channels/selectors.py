@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from epg import selectors as epg_selectors
 
@@ -174,7 +174,7 @@ def resolve_provider(value: str | None, providers: dict[int, Served]) -> int | N
     """A provider filter given as an id or a name; UnknownProvider when it names none of the served ones."""
     if value in (None, ""):
         return None
-    if value.isdigit() and int(value) in providers:
+    if value.isascii() and value.isdigit() and int(value) in providers:  # not a full-width "１"
         return int(value)
     for pk, served in providers.items():
         if served.name == value:
@@ -190,6 +190,9 @@ def channels(*, providers: dict[int, Served], provider_id: int | None = None, se
         folded = parsers.fold(search)
         if folded:
             qs = qs.filter(search__contains=folded)
+        elif search.strip():  # only symbols search leaves out (Free-TV's Ⓖ): the names as written, a scan
+            raw = search.strip()
+            qs = qs.filter(Q(name__icontains=raw) | Q(tvg_name__icontains=raw) | Q(group_title__icontains=raw))
     if category:
         qs = qs.filter(category=category)
     if group:
@@ -208,6 +211,10 @@ def _page_rows(*, providers: dict[int, Served], provider_id: int | None = None, 
         return []
     params: list = list(ids)
     folded = parsers.fold(search) if search else ""
+    if search and not folded and search.strip():  # a rare search of symbols only: no compiled shape for it
+        return list(channels(providers=providers, provider_id=provider_id, search=search, category=category,
+                             group=group, epg_missing=epg_missing).order_by("provider_id", "position")
+                    .values_list(*_COLUMNS)[offset:offset + limit])
     if folded:
         params.append(f"%{connection.ops.prep_for_like_query(folded)}%")  # what the ORM's ``contains`` sends
     for value, wanted in ((category, category), (group, group), ("", epg_missing)):

@@ -266,3 +266,18 @@ def test_kept_matches_stay_within_their_budget(admin_client_jwt, loaded, monkeyp
         assert get(admin_client_jwt, "/iptv/channels", page=1, page_size=5, search=term).status_code == 200
         assert 0 < selectors._local_bytes <= selectors._LOCAL_BUDGET_BYTES
     assert sum(selectors._size(v) for v in selectors._LOCAL.values()) == selectors._local_bytes
+
+
+def test_a_search_of_symbols_only_matches_the_names_that_have_them(admin_client_jwt, loaded):
+    marked = sorted(Channel.objects.filter(name__contains="Ⓖ").values_list("id", flat=True))
+    assert 0 < len(marked) < loaded.channel_count
+    body = get(admin_client_jwt, "/iptv/channels", page=1, page_size=500, search="Ⓖ").json()
+    assert body["total"] == len(marked) and sorted(i["id"] for i in body["items"]) == marked
+    assert get(admin_client_jwt, "/iptv/channels", page=1, page_size=5, search="   ").json()["total"] == \
+        loaded.channel_count  # blank: no search at all
+
+
+def test_a_provider_id_is_ascii_digits(admin_client_jwt, loaded):
+    r = get(admin_client_jwt, "/iptv/channels", page=1, page_size=5, provider=str(loaded.pk).translate(
+        {ord(d): 0xFF10 + int(d) for d in "0123456789"}))  # the same number in full-width digits
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "provider"]
