@@ -1,4 +1,6 @@
 from django.contrib import admin, messages
+from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 
 from homelab.admin_mixins import JobRowAdmin
 
@@ -64,6 +66,22 @@ class ChannelAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # channels come from the provider's playlist
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        _recount([obj.provider_id])
+
+    def delete_queryset(self, request, queryset):
+        providers = set(queryset.values_list("provider_id", flat=True))
+        super().delete_queryset(request, queryset)
+        _recount(providers)
+
+
+def _recount(provider_ids) -> None:
+    """Channels deleted by hand: the provider's count follows, and a new generation drops kept search results."""
+    count = Channel.objects.filter(provider=OuterRef("pk")).order_by().values("provider").annotate(n=Count("id"))
+    Provider.objects.filter(pk__in=list(provider_ids)).update(
+        channel_count=Coalesce(Subquery(count.values("n")), 0), generation=F("generation") + 1)
 
 
 class GroupFilter(admin.SimpleListFilter):

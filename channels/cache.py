@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import IO
 
 from django.db import transaction
+from django.db.models import F
 
 from homelab import clock
 
@@ -136,7 +137,8 @@ def import_(provider: Provider, payload) -> dict:
                 catalogue.apply(provider.pk, spool, gone)
                 Provider.objects.filter(pk=provider.pk, run_token=token).update(
                     status=Provider.Status.SUCCESS, progress=100, refreshed_at=stamp, channel_count=counts["total"],
-                    last_message=message, last_error="", run_token="", row_context=0)  # the next refresh reads all
+                    last_message=message, last_error="", run_token="", row_context=0,  # the next refresh reads all
+                    generation=F("generation") + 1)
         return counts
     finally:
         Provider.objects.filter(pk=provider.pk, run_token=token).update(

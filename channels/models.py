@@ -72,6 +72,10 @@ class Provider(models.Model):
     channel_count = models.PositiveIntegerField(default=0)
     tvg_url = models.TextField("guide URL", blank=True, default="", help_text="x-tvg-url of the last playlist.")
     heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
+    generation = models.BigIntegerField(
+        default=0, editable=False,
+        help_text="Bumped whenever the served catalogue changes (a refresh or an import that wrote something, channels "
+                  "deleted in the admin): what search results are kept under.")
     row_context = models.BigIntegerField(
         default=0, editable=False,
         help_text="Hash of what a row is built from besides its lines (the guide, the group patterns, the code's "

@@ -28,33 +28,18 @@ class UnknownProvider(LookupError):
 
 class Served(NamedTuple):
     name: str
-    refreshed_at: object
+    generation: int
     channel_count: int
 
 
 def served_providers() -> dict[int, Served]:
-    """Enabled providers: id -> (name, refreshed_at, channel_count), in one query (it runs on every read)."""
+    """Enabled providers: id -> (name, generation, channel_count), in one query (it runs on every read)."""
     sql, params = _compiled("served", lambda: Provider.objects.filter(enabled=True).order_by("id").values_list(
-        "id", "name", "refreshed_at", "channel_count"))
+        "id", "name", "generation", "channel_count"))
     with connection.cursor() as cur:
         cur.execute(sql, params)
         rows = cur.fetchall()
-    convert = _converters("refreshed_at")
-    return {pk: Served(name, convert(at), count) for pk, name, at, count in rows}
-
-
-def _converters(name: str):
-    """The ORM's database converters of a Provider column (SQLite: an aware datetime), as one function."""
-    field = Provider._meta.get_field(name)
-    col = field.get_col(Provider._meta.db_table)
-    found = connection.ops.get_db_converters(col) + field.get_db_converters(connection)
-
-    def convert(value):
-        for f in found:
-            value = f(value, col, connection)
-        return value
-
-    return convert
+    return {pk: Served(name, generation, count) for pk, name, generation, count in rows}
 
 
 _SQL: dict = {}
@@ -90,10 +75,10 @@ def _matches(providers: dict[int, Served], filters: dict) -> Matches:
     200,000 channels for "film 19"), so its first page finds them all and the next ones read 50 rows by primary
     key. A common term's pages past the kept ids are cheap in SQL (the catalogue read in order stops at the page).
 
-    The key holds every served provider's (id, name, refreshed_at, channel_count): a changed catalogue makes new
-    keys (the old ones expire), so this process also keeps what it saw, without a Redis round trip for the next
-    page."""
-    version = sorted(providers.items())
+    The key holds every served provider's (id, generation): a changed catalogue makes new keys (the old ones
+    expire), so this process also keeps what it saw, without a Redis round trip for the next page. A refresh that
+    changed nothing keeps the generation, and what was kept stays good."""
+    version = sorted((pk, p.generation) for pk, p in providers.items())
     key = "channels:matches:" + hashlib.sha1(repr((version, sorted(filters.items()))).encode()).hexdigest()
     with _local_lock:
         found = _LOCAL.get(key)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 
 from epg import selectors as epg_selectors
 from homelab import clock, events, jobs
@@ -261,6 +262,7 @@ def _load(provider: Provider, token: str, path: Path, enrichment, progress) -> d
             if enrichment is not None and enrichment.notes:
                 message += f"; player_api.php not used for {len(enrichment.notes)} lists ({enrichment.notes[0]})"
             now = clock.now()
+            wrote = bool(counts["new"] or counts["changed"] or counts["removed"])
 
             def swap():
                 # the claim is checked (and the row locked) before the swap is committed
@@ -271,7 +273,7 @@ def _load(provider: Provider, token: str, path: Path, enrichment, progress) -> d
                 Provider.objects.filter(pk=provider.pk).update(
                     status=Status.SUCCESS, progress=100, refreshed_at=now, channel_count=counts["total"],
                     tvg_url=header.tvg_url, last_error="", heartbeat_at=now, run_token="", last_message=message,
-                    row_context=context)
+                    row_context=context, generation=F("generation") + (1 if wrote else 0))
 
             if stream is not None:
                 stream.commit(swap)  # in the writer's transaction, with the rows it has been writing

@@ -281,3 +281,16 @@ def test_a_provider_id_is_ascii_digits(admin_client_jwt, loaded):
     r = get(admin_client_jwt, "/iptv/channels", page=1, page_size=5, provider=str(loaded.pk).translate(
         {ord(d): 0xFF10 + int(d) for d in "0123456789"}))  # the same number in full-width digits
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "provider"]
+
+
+def test_kept_matches_outlive_a_refresh_that_changed_nothing(admin_client_jwt, loaded):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    first = get(admin_client_jwt, "/iptv/channels", page=1, page_size=5, search="film number").json()
+    generation = loaded.generation
+    refreshed = refresh_now(loaded)
+    assert "(0 new, 0 changed, 0 removed)" in refreshed.last_message and refreshed.generation == generation
+    with CaptureQueriesContext(connection) as queries:
+        again = get(admin_client_jwt, "/iptv/channels", page=1, page_size=5, search="film number").json()
+    assert again == first and _searches(queries.captured_queries) == []
