@@ -20,4 +20,13 @@ class ChannelsConfig(AppConfig):
     verbose_name = "IPTV channels"
 
     def ready(self):
+        from homelab import jobs
+
+        from . import services
+        from .models import Provider
+
         post_migrate.connect(_configure_default_provider, sender=self, dispatch_uid="channels-default-provider")
+        # a refresh lost with its worker (no heartbeat) goes to error, its token cleared (the lost run, if only
+        # slow, stops at its next write); a queued one's heartbeat is set ahead by the task time limit
+        jobs.register(Provider, running=Provider.RUNNING, to=Provider.Status.ERROR, message_field="last_message",
+                      **services.SWEPT)

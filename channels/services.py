@@ -15,6 +15,7 @@ import os
 import shutil
 import tempfile
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -54,10 +55,13 @@ def workdir() -> Path:
 
 
 def claim_refresh(provider_id: int, message: str = "Queued for refresh.") -> str | None:
-    """Claim the provider for a refresh; returns the run token, or None when one is already running."""
+    """Claim the provider for a refresh; returns the run token, or None when one is already running. The claim's
+    heartbeat is set ahead by the task time limit: a refresh waiting in a busy queue is not taken for lost (the
+    job sweep frees it if it never starts); once it runs it beats every few seconds."""
     token = uuid.uuid4().hex
+    queued = clock.now() + timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
     if not jobs.claim(Provider, provider_id, running=Provider.RUNNING, to=Status.FETCHING, run_token=token,
-                      progress=0, last_message=message):
+                      progress=0, last_message=message, heartbeat_at=queued):
         return None
     publish(provider_id, Status.FETCHING, 0, message)
     return token
@@ -80,14 +84,18 @@ def stale_providers() -> list[int]:
 
 def retry_scheduled(provider_id: int, token: str, seconds: float) -> None:
     """A retry waits ``seconds``: its heartbeat is set that far ahead, so the stale-claim sweep leaves it."""
-    from datetime import timedelta
-
     Provider.objects.filter(pk=provider_id, run_token=token).update(
         heartbeat_at=clock.now() + timedelta(seconds=seconds))
 
 
+# what a refresh freed by the job sweep gets besides its status and message (homelab.jobs.register)
+SWEPT = {"run_token": "", "progress": 0,
+         "last_error": "The refresh stopped: its worker was lost; the previous catalogue is kept."}
+
+
 def sweep_stale() -> int:
-    return jobs.sweep_stale(Provider, running=Provider.RUNNING, to=Status.ERROR, message_field="last_message")
+    return jobs.sweep_stale(Provider, running=Provider.RUNNING, to=Status.ERROR, message_field="last_message",
+                            **SWEPT)
 
 
 # --- running -------------------------------------------------------------------------------------

@@ -333,3 +333,19 @@ def test_rows_from_before_the_source_hash_are_read_once_then_trusted(panel, make
     reads.clear()
     refresh_now(provider)
     assert reads == []
+
+
+def test_a_queued_refresh_waits_in_a_busy_queue_but_a_lost_one_is_freed(panel, make_provider, clock, settings):
+    from homelab import jobs
+
+    provider = make_provider(panel)
+    token = services.claim_refresh(provider.pk)
+    clock.travel(settings.JOB_HEARTBEAT_STALE * 10)  # behind long jobs in the worker: not taken for lost
+    assert jobs.sweep_all() == {} and jobs.free_dead_claims() == {}
+    assert Provider.objects.get(pk=provider.pk).run_token == token
+    clock.travel(settings.CELERY_TASK_TIME_LIMIT)  # never started: its message was lost
+    assert jobs.sweep_all() == {"channels.Provider": 1}
+    row = Provider.objects.get(pk=provider.pk)
+    assert (row.status, row.run_token, row.progress) == ("error", "", 0)
+    assert row.last_error == "The refresh stopped: its worker was lost; the previous catalogue is kept."
+    assert services.run_refresh(provider.pk, token) is None  # the late delivery does nothing

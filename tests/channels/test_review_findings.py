@@ -81,3 +81,24 @@ def test_a_cache_import_with_the_exported_timestamp_is_searched_anew(admin_clien
 def test_a_search_of_symbols_only_does_not_list_the_whole_catalogue(admin_client_jwt, loaded, term):
     body = page(admin_client_jwt, page=1, page_size=5, search=term)
     assert body["total"] < loaded.channel_count, f"search={term!r} answered every channel ({body['total']})"
+
+
+# --- 5. a provider claim lost with its worker is not freed by serve's start nor by the 30 s job sweep ---------
+
+def test_a_lost_refresh_claim_is_freed_by_the_job_sweep_and_at_serve_start(admin_client_jwt, loaded, monkeypatch):
+    from datetime import timedelta
+
+    from channels import tasks
+    from channels.models import Provider
+    from homelab import clock, jobs
+
+    monkeypatch.setattr(tasks.refresh_provider, "delay", lambda *a, **k: None)  # no broker needed
+    # what a stack killed (OOM, docker restart) in the middle of a parse leaves: a claim whose heartbeat stopped
+    Provider.objects.filter(pk=loaded.pk).update(status=Provider.Status.PARSING, run_token="lost", progress=30,
+                                                 heartbeat_at=clock.now() - timedelta(hours=1))
+    jobs.free_dead_claims()  # manage.py serve, at start
+    jobs.sweep_all()  # homelab.sweep_jobs, every 30 s
+    row = Provider.objects.get(pk=loaded.pk)
+    assert row.status not in Provider.RUNNING, "the claim stays until the 15-minute channels beat row"
+    r = admin_client_jwt.post("/iptv/refresh")
+    assert r.status_code == 202 and r.json()["started"] is True, r.json()
