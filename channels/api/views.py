@@ -20,6 +20,7 @@ from homelab.api.views import HomelabAPIView
 from homelab.net import client_ip
 
 from .. import clients, providers, selectors, tasks
+from ..models import Provider
 from ..parsers import CATEGORIES
 from . import serializers as s
 from .validation import NUL, Errors, RequestValidationError, body_string, query_choice, query_int, query_text
@@ -170,10 +171,15 @@ def _the_provider(request):
 
 class RefreshView(IPTVAPIView):
     @extend_schema(operation_id="iptv_refresh", request=None, parameters=[_PROVIDER],
-                   responses={202: s.RefreshResponse, 401: _ERRORS[401], 404: s.Detail, 422: _ERRORS[422]})
+                   responses={202: s.RefreshResponse, 401: _ERRORS[401], 404: s.Detail, 422: _ERRORS[422],
+                              503: OpenApiResponse(s.Detail, description="The task broker refused the refresh")})
     def post(self, request):
         provider = _the_provider(request)
         started = tasks.queue_refresh(provider.pk, "Refresh requested.")
+        if started:  # queued at once (no transaction here): a broker that refused it has put that on the row
+            row = Provider.objects.filter(pk=provider.pk).values("status", "last_message").first()
+            if row and row["status"] == Provider.Status.ERROR:
+                return Response({"detail": row["last_message"]}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
         return Response({"message": "Refresh scheduled" if started else "Refresh already running",
                          "refreshing": True, "started": started}, status=status.HTTP_202_ACCEPTED)
 

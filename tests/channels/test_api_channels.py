@@ -294,3 +294,18 @@ def test_kept_matches_outlive_a_refresh_that_changed_nothing(admin_client_jwt, l
     with CaptureQueriesContext(connection) as queries:
         again = get(admin_client_jwt, "/iptv/channels", page=1, page_size=5, search="film number").json()
     assert again == first and _searches(queries.captured_queries) == []
+
+
+@pytest.mark.django_db(transaction=True)  # autocommit, as the web server runs: the task is queued at once
+def test_a_refresh_the_broker_refuses_is_503_not_scheduled(admin_client_jwt, loaded, monkeypatch):
+    from channels import tasks
+
+    def refuse(*args, **kwargs):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:1. Connection refused.")
+
+    monkeypatch.setattr(tasks.refresh_provider, "delay", refuse)
+    r = admin_client_jwt.post("/iptv/refresh")
+    assert r.status_code == 503
+    assert r.json() == {"detail": "Could not queue the refresh (task broker unavailable: ConnectionError)."}
+    loaded.refresh_from_db()
+    assert loaded.status == "error" and not loaded.is_running  # nothing left claimed: a later try can start
