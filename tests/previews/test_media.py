@@ -224,7 +224,8 @@ def test_a_failing_gpu_raises_a_media_error_to_retry_on_the_cpu_and_leaves_nothi
         generate_bif(clips["gop2"], bif, interval=2, quality=4, gpu=bogus, ffmpeg=ffmpeg, tmp_dir=tmp)
     assert caught.value.retry_on_cpu
     assert str(caught.value).startswith(f"ffmpeg failed to thumbnail gop2.mp4 on the GPU (vaapi {bogus.device}) (exit ")
-    assert "vaapi" in str(caught.value).lower().split("(exit", 1)[1]
+    reason = str(caught.value).split("(exit", 1)[1]  # ffmpeg's words: VAAPI's, or its loader's without libva
+    assert "vaapi" in reason.lower() or "libva" in reason
     assert list(tmp.iterdir()) == [] and not bif.exists()
     assert generate_bif(clips["gop2"], bif, interval=2, quality=4, gpu=None, ffmpeg=ffmpeg, tmp_dir=tmp).frames == 10
     assert list(tmp.iterdir()) == []
