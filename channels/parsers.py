@@ -45,6 +45,7 @@ class Header:
     seen: bool = False
     tvg_url: str = ""
     attrs: dict = field(default_factory=dict)
+    junk: int = 0  # lines that are neither a directive, a comment nor a URL (a placeholder, or damage)
 
 
 @dataclass(slots=True)
@@ -167,7 +168,8 @@ def iter_raw(lines: Iterable[str], header: Header | None = None) -> Iterator[Raw
                                       or header.attrs.get("tvg-url") or "")
             continue  # comments and unknown directives
         if "://" not in line:
-            continue  # junk, or a placeholder such as "[NO PUBLIC STREAM]": the entry waits for a URL
+            header.junk += 1  # junk, or a placeholder such as "[NO PUBLIC STREAM]": the entry waits for a URL
+            continue
         if extinf:
             yield Raw(pre, extinf, post, line, at)
             extinf, pre, post = "", [], []

@@ -259,14 +259,21 @@ def _load(provider: Provider, token: str, path: Path, enrichment, progress) -> d
                 # an account that expired or a panel in trouble often answers a bare "#EXTM3U": never swap that in
                 raise parsers.PlaylistError(_not_a_playlist(path) if not header.seen else
                                             "The playlist has no entries" + (" in the included groups." if keep else "."))
+            stored = len(differ.keys)
             gone = differ.finish()
             counts = differ.counts
+            if _damaged(header.junk, counts["total"], stored):
+                raise parsers.PlaylistError(
+                    f"The playlist looks damaged: {header.junk} unreadable lines, and {counts['total']} channels "
+                    f"where there were {stored}.")
             parsed_at = clock.monotonic()
             progress(Status.PARSING, 95, f"Saving {counts['total']} channels", force=True)
             message = (f"{counts['total']} channels ({counts['new']} new, {counts['changed']} changed, "
                        f"{counts['removed']} removed)")
             if counts["duplicates"]:
                 message += f"; {counts['duplicates']} duplicate entries skipped"
+            if header.junk:
+                message += f"; {header.junk} unreadable lines skipped"
             if enrichment is not None and enrichment.notes:
                 message += f"; player_api.php not used for {len(enrichment.notes)} lists ({enrichment.notes[0]})"
             now = clock.now()
@@ -296,6 +303,16 @@ def _load(provider: Provider, token: str, path: Path, enrichment, progress) -> d
     logger.info("Provider %s: playlist read and compared in %.1f s, saved in %.1f s", provider.pk,
                 LAST_TIMINGS["read"], LAST_TIMINGS["save"])
     return counts, message
+
+
+DAMAGED_JUNK_LINES = 1000
+
+
+def _damaged(junk: int, total: int, stored: int) -> bool:
+    """A download that is partly garbage (the right length, but bytes that are no playlist): many unreadable
+    lines, and fewer than half the channels there were. A provider that really drops half its list sends clean
+    lines, and a first refresh has nothing to protect."""
+    return junk >= DAMAGED_JUNK_LINES and junk * 10 >= total and stored > 0 and total * 2 < stored
 
 
 def _not_a_playlist(path: Path) -> str:

@@ -349,3 +349,36 @@ def test_a_queued_refresh_waits_in_a_busy_queue_but_a_lost_one_is_freed(panel, m
     assert (row.status, row.run_token, row.progress) == ("error", "", 0)
     assert row.last_error == "The refresh stopped: its worker was lost; the previous catalogue is kept."
     assert services.run_refresh(provider.pk, token) is None  # the late delivery does nothing
+
+
+def _garbage(lines: int) -> str:
+    rnd = random.Random(7)
+    # each line starts with a letter: not a comment, not a URL (what random bytes decode to, mostly)
+    return "".join("x" + "".join(rnd.choice(string.ascii_letters + string.punctuation + "é") for _ in range(40))
+                   + "\n" for _ in range(lines))
+
+
+def test_a_playlist_that_is_half_garbage_keeps_the_old_catalogue(panel, make_provider):
+    provider = refresh_now(make_provider(panel))
+    before = catalogue(provider)
+    panel.live, panel.vod, panel.series = panel.live[:40], panel.vod[:10], []  # the rest of the file is damage
+    panel.extra_lines = _garbage(3000)
+    provider = refresh_now(provider)
+    assert provider.status == "error" and catalogue(provider) == before
+    assert provider.last_error == ("The refresh failed; the previous catalogue is kept. The playlist looks damaged: "
+                                   f"3000 unreadable lines, and 50 channels where there were {len(before)}.")
+
+
+def test_a_real_drop_with_clean_lines_or_a_few_junk_lines_is_swapped_in(panel, make_provider):
+    provider = refresh_now(make_provider(panel))
+    panel.live, panel.vod, panel.series = panel.live[:40], panel.vod[:10], []
+    panel.extra_lines = _garbage(999)  # below the threshold
+    provider = refresh_now(provider)
+    assert provider.status == "success" and provider.channel_count == 50
+    assert provider.last_message.endswith("; 999 unreadable lines skipped")
+
+
+def test_a_first_refresh_with_garbage_has_nothing_to_protect(panel, make_provider):
+    panel.extra_lines = _garbage(3000)
+    provider = refresh_now(make_provider(panel))
+    assert provider.status == "success" and provider.last_message.endswith("; 3000 unreadable lines skipped")
