@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import Count, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
@@ -32,6 +33,16 @@ class ProviderAdmin(JobRowAdmin, admin.ModelAdmin):
             obj.save(update_fields=[f for f in SETTINGS if f in form.changed_data] or ["name"])
         else:
             super().save_model(request, obj, form, change)
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            _lock([obj.pk])
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            _lock(queryset.values_list("pk", flat=True))
+            super().delete_queryset(request, queryset)
 
     @admin.action(description="Refresh now")
     def refresh_now(self, request, queryset):
@@ -68,13 +79,23 @@ class ChannelAdmin(admin.ModelAdmin):
         return False  # channels come from the provider's playlist
 
     def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        _recount([obj.provider_id])
+        with transaction.atomic():
+            _lock([obj.provider_id])
+            super().delete_model(request, obj)
+            _recount([obj.provider_id])
 
     def delete_queryset(self, request, queryset):
-        providers = set(queryset.values_list("provider_id", flat=True))
-        super().delete_queryset(request, queryset)
-        _recount(providers)
+        with transaction.atomic():
+            providers = set(queryset.values_list("provider_id", flat=True))
+            _lock(providers)
+            super().delete_queryset(request, queryset)
+            _recount(providers)
+
+
+def _lock(provider_ids) -> None:
+    """Take the providers' rows first, as a refresh's swap does before it touches their channels: a delete during
+    a swap waits for it instead of deadlocking with it (PostgreSQL would then kill one of the two)."""
+    list(Provider.objects.select_for_update().filter(pk__in=list(provider_ids)).order_by("pk").values_list("pk"))
 
 
 def _recount(provider_ids) -> None:

@@ -118,3 +118,31 @@ def test_a_claim_lost_during_the_read_swaps_nothing_in(panel, make_provider, mon
     assert provider.run_token == "someone-else"  # the other claim's row is left to it
     assert keys(provider) == before
     assert no_writer_left()
+
+
+
+@pytest.mark.parametrize("what", ["provider", "provider-action", "channel-action"])
+def test_admin_deletes_lock_the_provider_row_before_any_channel(panel, make_provider, admin_user, client, what):
+    """A refresh's swap locks the provider's row before it writes old channels; the admin's deletes take the same
+    row first, so a delete during a swap waits for it instead of deadlocking with it."""
+    from django.test.utils import CaptureQueriesContext
+
+    provider = refresh_now(make_provider(panel))
+    client.force_login(admin_user)
+    some = list(Channel.objects.filter(provider=provider).values_list("id", flat=True)[:3])
+    with CaptureQueriesContext(connection) as queries:
+        if what == "provider":
+            r = client.post(f"/admin/channels/provider/{provider.pk}/delete/", {"post": "yes"})
+        elif what == "provider-action":
+            r = client.post("/admin/channels/provider/", {"action": "delete_selected",
+                                                          "_selected_action": [provider.pk], "post": "yes"})
+        else:
+            r = client.post("/admin/channels/channel/", {"action": "delete_selected", "_selected_action": some,
+                                                         "post": "yes"})
+    assert r.status_code == 302
+    sql = [q["sql"] for q in queries.captured_queries]
+    first_delete = next(i for i, q in enumerate(sql) if q.startswith('DELETE FROM "channels_channel"'))
+    # SQLite has no row locks (its write transactions run one at a time): the same read, without FOR UPDATE
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    assert any(q.startswith('SELECT "channels_provider"."id" AS "pk" FROM "channels_provider"') and q.endswith(
+        f"ORDER BY 1 ASC{lock}") for q in sql[:first_delete]), sql[:first_delete]
