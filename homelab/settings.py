@@ -104,6 +104,7 @@ WSGI_APPLICATION = "homelab.wsgi.application"
 ASGI_APPLICATION = "homelab.asgi.application"
 # Requests the web server handles at once (its thread pool; each thread keeps a database connection).
 WEB_THREADS = env.int("WEB_THREADS", default=16)
+WEB_WORKERS = max(1, env.int("WEB_WORKERS", default=1))  # web server processes (uvicorn --workers)
 # where `make run` (manage.py serve) listens
 HOST = env.str("HOST", default="127.0.0.1")
 PORT = env.int("PORT", default=8000)

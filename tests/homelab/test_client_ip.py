@@ -78,3 +78,9 @@ def test_with_no_trusted_proxies_the_socket_address_is_the_client():
     assert ServeCommand.proxy_header_args() == ["--no-proxy-headers"]
     with override_settings(TRUSTED_PROXIES=["10.0.0.1", "10.1.0.0/16"]):
         assert ServeCommand.proxy_header_args() == ["--proxy-headers", "--forwarded-allow-ips", "10.0.0.1,10.1.0.0/16"]
+
+
+def test_web_workers_become_uvicorn_processes():
+    assert ServeCommand.workers_args() == []  # one process by default
+    with override_settings(WEB_WORKERS=2):
+        assert ServeCommand.workers_args() == ["--workers", "2"]
