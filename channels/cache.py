@@ -124,9 +124,8 @@ def import_(provider: Provider, payload) -> dict:
             differ = catalogue.Differ(provider.pk, spool)
             position = 0
             for item in payload["channels"]:
-                row = catalogue.build_row(provider.pk, position, _entry(item), None, guide)
-                if "category" in item:
-                    row = row[:11] + (item["category"],) + row[12:]
+                row = catalogue.build_row(provider.pk, position, _entry(item), None, guide,
+                                          category=item.get("category"))
                 if differ.add(row):
                     position += 1
             gone = differ.finish()

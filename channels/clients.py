@@ -178,7 +178,7 @@ class XtreamClient:
         service = provider.service
         try:
             api = GenericAPIClient.for_service(service, auth_type="xtream", timeout=timeouts(),
-                                               verify=provider.verifies_ssl and service.verify_ssl)
+                                               verify=provider.verifies_ssl)
         except APIError as exc:
             raise ProviderError(str(exc), permanent=True) from None
         return cls(api, user_agent=provider.user_agent)

@@ -105,8 +105,11 @@ class Provider(models.Model):
 
     @property
     def verifies_ssl(self) -> bool:
-        """Whether the provider's certificate is checked: its own choice, else VERIFY_SSL."""
-        return settings.VERIFY_SSL if self.verify_ssl is None else self.verify_ssl
+        """Whether the provider's certificate is checked: its own choice (yes or no) wins; blank, VERIFY_SSL and
+        its Service's switch must both say yes."""
+        if self.verify_ssl is not None:
+            return self.verify_ssl
+        return settings.VERIFY_SSL and (self.service_id is None or self.service.verify_ssl)
 
     @property
     def is_stale(self) -> bool:

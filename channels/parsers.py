@@ -130,9 +130,10 @@ class Raw(NamedTuple):
 
     def text(self) -> str:
         """Everything the entry is made of, for the hash that tells a repeat refresh it has not changed."""
+        # joined by line breaks, which no line holds (a line may hold any other character, \x1f too)
         if not self.pre and not self.post:
-            return f"{self.extinf}\x1f{self.url}"
-        return "\x1f".join((*self.pre, self.extinf, *self.post, self.url))
+            return f"{self.extinf}\n{self.url}"
+        return "\n".join((*self.pre, self.extinf, *self.post, self.url))
 
 
 def iter_raw(lines: Iterable[str], header: Header | None = None) -> Iterator[Raw]:

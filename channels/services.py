@@ -195,7 +195,7 @@ def _fetch(provider: Provider, folder: Path, progress) -> tuple[Path, clients.En
             client = clients.XtreamClient.for_provider(provider)
             client.download_playlist(fh, on_chunk=on_chunk)
         else:
-            clients.download(service.target_url, fh, verify=provider.verifies_ssl and service.verify_ssl,
+            clients.download(service.target_url, fh, verify=provider.verifies_ssl,
                              user_agent=provider.user_agent, on_chunk=on_chunk)
     if provider.source_type == Provider.SourceType.XTREAM:
         progress(Status.FETCHING, 0, "Reading player_api.php categories", force=True)
@@ -230,16 +230,14 @@ def _load(provider: Provider, token: str, path: Path, enrichment, progress) -> d
             # the guide, the group patterns and the code are as they were: unchanged lines are an unchanged row
             trusted = provider.row_context == context
             lookup = enrichment.lookup if enrichment else None
-            position = 0
+            position = read = 0
             for raw in parsers.iter_raw(fh, header):
+                read += 1
                 kind = parsers.stream_kind(raw.url.partition("|")[0])
                 source = catalogue.source_hash(position, raw, lookup(*kind) if lookup else None)
                 if trusted:
                     kh = parsers.key_hash(kind[0], kind[1], parsers.stable_key(raw.url, *kind))
-                    same = differ.unchanged(kh, source)
-                    if same is None:
-                        continue
-                    if same:
+                    if differ.unchanged(kh, source):
                         position += 1
                         if position % PROGRESS_EVERY == 0:
                             done = fh.buffer.tell() * 90 // size
@@ -262,10 +260,10 @@ def _load(provider: Provider, token: str, path: Path, enrichment, progress) -> d
             stored = len(differ.keys)
             gone = differ.finish()
             counts = differ.counts
-            if _damaged(header.junk, counts["total"], stored):
+            if _damaged(header.junk, read, stored):
                 raise parsers.PlaylistError(
-                    f"The playlist looks damaged: {header.junk} unreadable lines, and {counts['total']} channels "
-                    f"where there were {stored}.")
+                    f"The playlist looks damaged: {header.junk} unreadable lines, and {read} entries where there "
+                    f"were {stored} channels.")
             parsed_at = clock.monotonic()
             progress(Status.PARSING, 95, f"Saving {counts['total']} channels", force=True)
             message = (f"{counts['total']} channels ({counts['new']} new, {counts['changed']} changed, "
@@ -308,11 +306,11 @@ def _load(provider: Provider, token: str, path: Path, enrichment, progress) -> d
 DAMAGED_JUNK_LINES = 1000
 
 
-def _damaged(junk: int, total: int, stored: int) -> bool:
+def _damaged(junk: int, entries: int, stored: int) -> bool:
     """A download that is partly garbage (the right length, but bytes that are no playlist): many unreadable
-    lines, and fewer than half the channels there were. A provider that really drops half its list sends clean
-    lines, and a first refresh has nothing to protect."""
-    return junk >= DAMAGED_JUNK_LINES and junk * 10 >= total and stored > 0 and total * 2 < stored
+    lines, and fewer than half as many entries (before the group patterns) as there were channels. A provider
+    that really drops half its list sends clean lines, and a first refresh has nothing to protect."""
+    return junk >= DAMAGED_JUNK_LINES and junk * 10 >= entries and stored > 0 and entries * 2 < stored
 
 
 def _not_a_playlist(path: Path) -> str:
