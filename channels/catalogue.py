@@ -227,6 +227,11 @@ def _batches(spool: IO[bytes]):
             return
 
 
+def _copy_sql(table: str) -> str:
+    """PostgreSQL's COPY of COLUMNS into ``table``, in the binary format ``_copy`` and InsertStream write."""
+    return f"COPY {table} ({', '.join(connection.ops.quote_name(c) for c in COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+
+
 def apply(provider_id: int, spool: IO[bytes], gone: array, resourced: tuple[array, array] | None = None) -> None:
     """Phase 2, inside the caller's transaction: inserts, updates and deletes from phase 1, and the new source
     hashes of unchanged rows (``Differ.resourced``)."""
@@ -246,14 +251,14 @@ def apply(provider_id: int, spool: IO[bytes], gone: array, resourced: tuple[arra
         for inserts, updates in _batches(spool):
             if postgres:
                 if inserts:
-                    _copy(cur, f"COPY {TABLE} ({cols}) FROM STDIN (FORMAT BINARY)", inserts)
+                    _copy(cur, _copy_sql(TABLE), inserts)
                 if updates:
                     if not staged:
                         cur.execute(f"CREATE TEMP TABLE channels_stage (LIKE {TABLE} INCLUDING DEFAULTS) "
                                     "ON COMMIT DROP")
                         cur.execute("ALTER TABLE channels_stage ALTER COLUMN id DROP NOT NULL")
                         staged = True
-                    _copy(cur, f"COPY channels_stage ({cols}) FROM STDIN (FORMAT BINARY)", updates)
+                    _copy(cur, _copy_sql("channels_stage"), updates)
             else:
                 if inserts:
                     cur.executemany(f"INSERT INTO {TABLE} ({cols}) VALUES ({', '.join(['%s'] * len(COLUMNS))})",
@@ -361,12 +366,10 @@ class InsertStream:
         return item
 
     def _run(self) -> None:
-        qn = connection.ops.quote_name
         try:
             with transaction.atomic():
                 with connection.cursor() as cur:
-                    with cur.cursor.copy(f"COPY {TABLE} ({', '.join(qn(c) for c in COLUMNS)}) FROM STDIN "
-                                         "(FORMAT BINARY)") as copy:
+                    with cur.cursor.copy(_copy_sql(TABLE)) as copy:
                         copy.set_types(COPY_TYPES)
                         write = copy.write_row
                         while (batch := self._next()) is not _END:

@@ -235,24 +235,20 @@ def _load(provider: Provider, token: str, path: Path, enrichment, progress) -> d
                 read += 1
                 kind = parsers.stream_kind(raw.url.partition("|")[0])
                 source = catalogue.source_hash(position, raw, lookup(*kind) if lookup else None)
-                if trusted:
-                    kh = parsers.key_hash(kind[0], kind[1], parsers.stable_key(raw.url, *kind))
-                    if differ.unchanged(kh, source):
-                        position += 1
-                        if position % PROGRESS_EVERY == 0:
-                            done = fh.buffer.tell() * 90 // size
-                            progress(Status.PARSING, done, f"Read {position} channels")
+                kept = trusted and differ.unchanged(
+                    parsers.key_hash(kind[0], kind[1], parsers.stable_key(raw.url, *kind)), source)
+                if not kept:  # read it, and compare its row
+                    row = catalogue.build_row(provider.pk, position, parsers.to_entry(raw, kind), enrichment, guide,
+                                              source)
+                    # the patterns see the group as it is served: player_api.php may have filled it in
+                    if keep is not None and not keep(row[GROUP]):
                         continue
-                row = catalogue.build_row(provider.pk, position, parsers.to_entry(raw, kind), enrichment, guide,
-                                          source)
-                # the patterns see the group as it is served: player_api.php may have filled it in
-                if keep is not None and not keep(row[GROUP]):
-                    continue
-                if differ.add(row):
-                    position += 1
-                    if position % PROGRESS_EVERY == 0:
-                        done = fh.buffer.tell() * 90 // size
-                        progress(Status.PARSING, done, f"Read {position} channels")
+                    if not differ.add(row):
+                        continue
+                position += 1
+                if position % PROGRESS_EVERY == 0:
+                    done = fh.buffer.tell() * 90 // size
+                    progress(Status.PARSING, done, f"Read {position} channels")
             if position == 0:
                 # an account that expired or a panel in trouble often answers a bare "#EXTM3U": never swap that in
                 raise parsers.PlaylistError(_not_a_playlist(path) if not header.seen else
