@@ -5,7 +5,7 @@ from django.db.models.functions import Coalesce
 
 from homelab.admin_mixins import JobRowAdmin
 
-from . import parsers, tasks
+from . import catalogue, parsers, tasks
 from .models import Channel, Provider
 
 SETTINGS = ("name", "source_type", "service", "file", "verify_ssl", "user_agent", "ttl_seconds", "include_groups",
@@ -36,12 +36,12 @@ class ProviderAdmin(JobRowAdmin, admin.ModelAdmin):
 
     def delete_model(self, request, obj):
         with transaction.atomic():
-            _lock([obj.pk])
+            catalogue.lock_providers([obj.pk])
             super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):
         with transaction.atomic():
-            _lock(queryset.values_list("pk", flat=True))
+            catalogue.lock_providers(queryset.values_list("pk", flat=True))
             super().delete_queryset(request, queryset)
 
     @admin.action(description="Refresh now")
@@ -80,22 +80,16 @@ class ChannelAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj):
         with transaction.atomic():
-            _lock([obj.provider_id])
+            catalogue.lock_providers([obj.provider_id])
             super().delete_model(request, obj)
             _recount([obj.provider_id])
 
     def delete_queryset(self, request, queryset):
         with transaction.atomic():
             providers = set(queryset.values_list("provider_id", flat=True))
-            _lock(providers)
+            catalogue.lock_providers(providers)
             super().delete_queryset(request, queryset)
             _recount(providers)
-
-
-def _lock(provider_ids) -> None:
-    """Take the providers' rows first, as a refresh's swap does before it touches their channels: a delete during
-    a swap waits for it instead of deadlocking with it (PostgreSQL would then kill one of the two)."""
-    list(Provider.objects.select_for_update().filter(pk__in=list(provider_ids)).order_by("pk").values_list("pk"))
 
 
 def _recount(provider_ids) -> None:

@@ -133,8 +133,7 @@ def import_(provider: Provider, payload) -> dict:
             message = (f"Imported a cache file: {counts['total']} channels ({counts['new']} new, "
                        f"{counts['changed']} changed, {counts['removed']} removed)")
             with transaction.atomic():
-                # the provider's row first, as a refresh's swap and the admin's deletes take it: no deadlock
-                Provider.objects.select_for_update().filter(pk=provider.pk).exists()
+                catalogue.lock_providers([provider.pk])
                 catalogue.apply(provider.pk, spool, gone)
                 Provider.objects.filter(pk=provider.pk, run_token=token).update(
                     status=Provider.Status.SUCCESS, progress=100, refreshed_at=stamp, channel_count=counts["total"],

@@ -26,7 +26,7 @@ from typing import IO, Callable
 from django.db import connection, transaction
 
 from . import parsers
-from .models import Channel
+from .models import Channel, Provider
 
 TABLE = Channel._meta.db_table
 COLUMNS = ["provider_id", "key", "key_hash", "content_hash", "position", "stream_id", "name", "tvg_id", "tvg_name",
@@ -289,6 +289,13 @@ def _copy(cur, sql: str, rows: list[tuple]) -> None:
         write = copy.write_row
         for row in rows:
             write(row)
+
+
+def lock_providers(provider_ids) -> None:
+    """Take the providers' rows, as a refresh's swap does before it touches their channels: whatever else writes a
+    provider's channels (the admin's deletes, a cache import) takes them first too, so it waits for a swap instead
+    of deadlocking with it (PostgreSQL would then kill one of the two). Inside the caller's transaction."""
+    list(Provider.objects.select_for_update().filter(pk__in=list(provider_ids)).order_by("pk").values_list("pk"))
 
 
 def streams_inserts() -> bool:

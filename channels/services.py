@@ -77,9 +77,7 @@ def release_unqueued(provider_id: int, token: str, exc: Exception) -> None:
 
 def stale_providers() -> list[int]:
     """Enabled providers whose catalogue is older than their TTL and that are not refreshing."""
-    now = clock.now()
-    return [p.pk for p in Provider.objects.filter(enabled=True).exclude(status__in=Provider.RUNNING)
-            if p.refreshed_at is None or (now - p.refreshed_at).total_seconds() > p.ttl]
+    return [p.pk for p in Provider.objects.filter(enabled=True).exclude(status__in=Provider.RUNNING) if p.is_stale]
 
 
 def retry_scheduled(provider_id: int, token: str, seconds: float) -> None:
