@@ -5,7 +5,7 @@ from django.db.models.functions import Coalesce
 
 from homelab.admin_mixins import JobRowAdmin
 
-from . import catalogue, parsers, tasks
+from . import catalogue, selectors, tasks
 from .models import Channel, Provider
 
 SETTINGS = ("name", "source_type", "service", "file", "verify_ssl", "user_agent", "ttl_seconds", "include_groups",
@@ -67,10 +67,8 @@ class ChannelAdmin(admin.ModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         """The API's search: case- and accent-insensitive over name, tvg-name, tvg-id and group."""
-        folded = parsers.fold(search_term)
-        if not folded:
-            return queryset, False
-        return queryset.filter(search__contains=folded), False
+        matching = selectors.search_filter(search_term)
+        return (queryset if matching is None else queryset.filter(matching)), False
 
     def get_list_filter(self, request):
         return (*self.list_filter, GroupFilter)

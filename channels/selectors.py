@@ -167,17 +167,26 @@ def resolve_provider(value: str | None, providers: dict[int, Served]) -> int | N
     raise UnknownProvider(value)
 
 
+def search_filter(search: str) -> Q | None:
+    """What ``search`` matches (the API's and the admin's): the folded column (case, accents, width) contains it;
+    a search of symbols only, which folding drops (Free-TV's Ⓖ), matches the names as written (a scan); None when
+    it is blank."""
+    folded = parsers.fold(search) if search else ""
+    if folded:
+        return Q(search__contains=folded)
+    raw = (search or "").strip()
+    if raw:
+        return Q(name__icontains=raw) | Q(tvg_name__icontains=raw) | Q(group_title__icontains=raw)
+    return None
+
+
 def channels(*, providers: dict[int, Served], provider_id: int | None = None, search: str = "", category: str = "",
              group: str = "", epg_missing: bool = False):
     ids = [provider_id] if provider_id is not None else list(providers)
     qs = Channel.objects.filter(provider_id__in=ids)
-    if search:
-        folded = parsers.fold(search)
-        if folded:
-            qs = qs.filter(search__contains=folded)
-        elif search.strip():  # only symbols search leaves out (Free-TV's Ⓖ): the names as written, a scan
-            raw = search.strip()
-            qs = qs.filter(Q(name__icontains=raw) | Q(tvg_name__icontains=raw) | Q(group_title__icontains=raw))
+    matching = search_filter(search)
+    if matching is not None:
+        qs = qs.filter(matching)
     if category:
         qs = qs.filter(category=category)
     if group:
