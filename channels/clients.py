@@ -55,29 +55,44 @@ def download(url: str, dest: IO[bytes], *, verify: bool, user_agent: str = "", p
              on_chunk=None) -> int:
     """Stream ``url`` into ``dest`` with the size cap and timeouts of the channels settings. A connection cut
     mid-answer (fewer bytes than announced, a broken chunked body, a reset) is a temporary ProviderError."""
-    max_bytes = settings.CHANNELS_MAX_DOWNLOAD_BYTES
-    where = http.redact_url(url)
-    written = 0
+    where = f"GET {http.redact_url(url)}"
     try:
         with http.session(verify=verify) as sess:
             response = http.request(sess, "GET", url, params=params, timeout=timeouts(), stream=True,
                                     headers=_headers(user_agent))
             with response:
                 http.raise_for_status(response)
-                for chunk in http.iter_capped(response, max_bytes):
-                    dest.write(chunk)
-                    written += len(chunk)
-                    if on_chunk is not None:
-                        on_chunk(written)
-    except http.TooLarge as exc:
-        raise ProviderError(f"{exc} (CHANNELS_MAX_DOWNLOAD_BYTES)", permanent=True) from None
+                return _save(response, dest, where, on_chunk)
     except http.HTTPError as exc:
         raise ProviderError(str(exc), permanent=exc.permanent or not http.is_temporary(exc.status),
                             status=exc.status) from None
-    except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, ConnectionError) as exc:
-        reason = "timed out" if "timed out" in str(exc).lower() else "the connection was cut"
-        got = f" after {written} bytes" if written else ""
-        raise ProviderError(f"GET {where}: {reason}{got}") from None
+    except _CUT as exc:
+        raise ProviderError(_cut(where, exc, 0)) from None
+
+
+# what a connection cut or timed out mid-answer raises
+_CUT = (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, ConnectionError)
+
+
+def _cut(where: str, exc: Exception, written: int) -> str:
+    reason = "timed out" if "timed out" in str(exc).lower() else "the connection was cut"
+    return f"{where}: {reason}" + (f" after {written} bytes" if written else "")
+
+
+def _save(response, dest: IO[bytes], where: str, on_chunk=None) -> int:
+    """Write a streamed answer into ``dest`` under CHANNELS_MAX_DOWNLOAD_BYTES; returns the bytes written. Over
+    the cap: a permanent ProviderError; cut or timed out: a temporary one saying how far it got."""
+    written = 0
+    try:
+        for chunk in http.iter_capped(response, settings.CHANNELS_MAX_DOWNLOAD_BYTES):
+            dest.write(chunk)
+            written += len(chunk)
+            if on_chunk is not None:
+                on_chunk(written)
+    except http.TooLarge as exc:
+        raise ProviderError(f"{exc} (CHANNELS_MAX_DOWNLOAD_BYTES)", permanent=True) from None
+    except _CUT as exc:
+        raise ProviderError(_cut(where, exc, written)) from None
     return written
 
 
@@ -205,24 +220,9 @@ class XtreamClient:
         return response
 
     def _stream_to(self, endpoint: str, dest: IO[bytes], params: dict | None = None, on_chunk=None) -> int:
-        max_bytes = settings.CHANNELS_MAX_DOWNLOAD_BYTES
-        where = f"GET {http.redact_url(self.api.url_for(endpoint))}"
-        written = 0
         response = self._get(endpoint, params)
-        try:
-            with response:
-                for chunk in http.iter_capped(response, max_bytes):
-                    dest.write(chunk)
-                    written += len(chunk)
-                    if on_chunk is not None:
-                        on_chunk(written)
-        except http.TooLarge as exc:
-            raise ProviderError(f"{exc} (CHANNELS_MAX_DOWNLOAD_BYTES)", permanent=True) from None
-        except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, ConnectionError) as exc:
-            reason = "timed out" if "timed out" in str(exc).lower() else "the connection was cut"
-            got = f" after {written} bytes" if written else ""
-            raise ProviderError(f"{where}: {reason}{got}") from None
-        return written
+        with response:
+            return _save(response, dest, f"GET {http.redact_url(self.api.url_for(endpoint))}", on_chunk)
 
     def download_playlist(self, dest: IO[bytes], on_chunk=None) -> int:
         return self._stream_to("get.php", dest, {"type": "m3u_plus", "output": "ts"}, on_chunk)
