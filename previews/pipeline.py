@@ -255,6 +255,17 @@ def sweep_lost_items() -> list[int]:
     return requeue
 
 
+def _nothing_in_flight() -> bool:
+    """No ffmpeg slot held and no thumbnail message in the broker's queue: work that looks queued but idle was
+    lost with the broker (False too when either cannot be read)."""
+    try:
+        busy = any(slots.held(kind) for kind in slots.KINDS)
+    except Exception as exc:
+        logger.warning("Could not read the ffmpeg slots: %s", exc)
+        return False
+    return not busy and _queued_messages() == 0
+
+
 def _queued_messages() -> int | None:
     """Messages waiting in the broker's queue of the thumbnail tasks (None when the broker cannot say)."""
     from kombu.exceptions import ChannelError
@@ -284,12 +295,7 @@ def _lost_with_the_broker(cutoff) -> list[int]:
                    Q(started_at__gte=cutoff) | Q(finished_at__gte=cutoff)).exists()]
     if not job_ids:
         return []
-    try:
-        busy = any(slots.held(kind) for kind in slots.KINDS)
-    except Exception as exc:
-        logger.warning("Could not read the ffmpeg slots: %s", exc)
-        return []
-    if busy or _queued_messages() != 0:
+    if not _nothing_in_flight():
         return []
     Job.objects.filter(pk__in=job_ids).update(heartbeat_at=clock.now())
     lost = list(JobItem.objects.filter(job_id__in=job_ids, status=JobItem.Status.PENDING,
@@ -314,12 +320,7 @@ def lost_job_starts() -> list[str]:
     job_ids = list(lost.values_list("pk", flat=True))
     if not job_ids:
         return []
-    try:
-        busy = any(slots.held(kind) for kind in slots.KINDS)
-    except Exception as exc:
-        logger.warning("Could not read the ffmpeg slots: %s", exc)
-        return []
-    if busy or _queued_messages() != 0:
+    if not _nothing_in_flight():
         return []
     Job.objects.filter(pk__in=job_ids, status=Job.Status.PENDING).update(heartbeat_at=now)
     logger.warning("%s pending job(s) have no start message in the broker (lost with it); queued again",
