@@ -207,6 +207,16 @@ class PreparedSettings:
         return link
 
 
+def _set_plain(link: DispatcharrLink, *, enabled: bool | None, name: str | None, output_filename: str | None) -> None:
+    """The settings that need no check of the remote (None leaves one as stored)."""
+    if enabled is not None:
+        link.enabled = enabled
+    if name is not None:
+        link.name = name
+    if output_filename is not None:
+        link.output_filename = output_filename.strip()
+
+
 def prepare_link_settings(*, link: DispatcharrLink | None, service: Service | None = None,
                           enabled: bool | None = None, url: str | None = None, username: str | None = None,
                           password: str | None = None, verify_tls: bool | None = None, name: str | None = None,
@@ -223,12 +233,7 @@ def prepare_link_settings(*, link: DispatcharrLink | None, service: Service | No
     if (link.pk is not None and link.service_id is None and service is None and url is None and username is None
             and not password and (enabled is False or (enabled is None and not link.enabled))):
         # its Service was deleted: it can still be disabled (or renamed) without typing credentials again
-        if enabled is not None:
-            link.enabled = enabled
-        if name is not None:
-            link.name = name
-        if output_filename is not None:
-            link.output_filename = output_filename.strip()
+        _set_plain(link, enabled=enabled, name=name, output_filename=output_filename)
         if epg_id is not KEEP and epg_id != link.epg_id:
             link.epg_id, link.epg_name = epg_id, ""
         return PreparedSettings(link, None, checked=False)
@@ -239,12 +244,7 @@ def prepare_link_settings(*, link: DispatcharrLink | None, service: Service | No
     new_remote = (link.url, link.username) != before[:2]
     new_password = link.password != before[2]
     new_filename = output_filename is not None and output_filename.strip() != link.output_filename
-    if enabled is not None:
-        link.enabled = enabled
-    if name is not None:
-        link.name = name
-    if output_filename is not None:
-        link.output_filename = output_filename.strip()
+    _set_plain(link, enabled=enabled, name=name, output_filename=output_filename)
 
     missing = {key: ["This field is required."] for key in ("url", "username", "password") if not getattr(link, key)}
     if missing:
